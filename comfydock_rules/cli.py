@@ -1,0 +1,66 @@
+"""Command-line entry point: the only place that touches argv, stdout/stderr and exit codes.
+
+Subcommands live in `cmd_*` modules that import nothing heavy at module level, so that
+`comfydock-rules check` on a pre-commit path starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from comfydock_rules import __version__, cmd_check, cmd_index, cmd_refs, cmd_rules
+from comfydock_rules.errors import ToolInputError
+
+PROG = "comfydock-rules"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments already; make its message name the subcommand's help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"Run '{self.prog} --help' for the options.\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Resolve the model files named by ComfyUI workflows against an index of local "
+            "model files, by declarative rules. Exit codes: 0 gate passed, 1 gate failed or a "
+            "workflow could not be read, 2 the tool could not do its job."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in (cmd_check, cmd_refs, cmd_index, cmd_rules):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return run(args)
+    except ToolInputError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`); nothing left to say to it.
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
