@@ -102,6 +102,8 @@ class RuleSet:
     fail_on: tuple[str, ...] = ("missing", "ambiguous")
     sources: tuple[str, ...] = ()
     """Rule files (or built-in set names) in load order."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not stop a run (`file:line:column: ...`), e.g. an undefined directory."""
 
     def slots_for(self, node_type: str) -> tuple[Slot, ...]:
         """An exact node name beats a pattern; the first matching pattern wins."""
