@@ -1,0 +1,63 @@
+"""GitHub Actions workflow commands: one annotation per problem, on the workflow file's node line.
+
+Escaping follows @actions/core (toolkit packages/core/src/command.ts): message data escapes
+`%`, CR and LF; property values additionally `:` and `,`, which would otherwise end the value.
+"""
+
+from __future__ import annotations
+
+from comfydock_rules.model import Resolution
+from comfydock_rules.report import Report, is_problem, repo_path, severity, suggestion
+
+_LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return (
+        text.replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+        .replace(":", "%3A")
+        .replace(",", "%2C")
+    )
+
+
+def command(level: str, message: str, file: str, line: int | None, title: str) -> str:
+    props = [f"file={escape_property(file)}"]
+    if line is not None:
+        props.append(f"line={line}")
+    props.append(f"title={escape_property(title)}")
+    return f"::{level} {','.join(props)}::{escape_data(message)}"
+
+
+def _message(res: Resolution) -> str:
+    ref = res.ref
+    text = f"{ref.value} ({ref.node_type} #{ref.node_id}) is {res.status}"
+    if res.flags:
+        text += " [" + ", ".join(sorted(res.flags)) + "]"
+    hint = suggestion(res)
+    if hint:
+        text += f": {hint}"
+    return text
+
+
+def render(report: Report) -> str:
+    lines: list[str] = []
+    for error in report.errors:
+        lines.append(
+            command("error", error.message, repo_path(error.workflow), error.line,
+                    "comfydock-rules: unreadable workflow")
+        )
+    for res in report.resolutions:
+        if not is_problem(res):
+            continue
+        level = _LEVELS[severity(res, report.fail_on)]
+        title = f"comfydock-rules: {res.status} model"
+        lines.append(
+            command(level, _message(res), repo_path(res.ref.workflow), res.ref.line, title)
+        )
+    return "".join(line + "\n" for line in lines)

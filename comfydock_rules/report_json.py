@@ -1,0 +1,86 @@
+"""The JSON report: the machine-readable record CI keeps (schemas/report.schema.json).
+
+Sorted keys, 2-space indent, a trailing newline, rounded scores and no timestamps, so that the
+same inputs give the same bytes and a report can be committed and diffed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from comfydock_rules.model import Candidate, ModelFile, Resolution
+from comfydock_rules.report import (
+    REPORT_VERSION,
+    Report,
+    gate_failures,
+    is_gated,
+    is_problem,
+    round_score,
+    severity,
+    summary,
+)
+
+
+def _file(file: ModelFile | None) -> dict[str, Any] | None:
+    if file is None:
+        return None
+    return {"relative_path": file.relative_path, "hash": file.hash, "size": file.size}
+
+
+def _candidate(cand: Candidate) -> dict[str, Any]:
+    return {
+        "relative_path": cand.file.relative_path,
+        "hash": cand.file.hash,
+        "score": round_score(cand.score),
+        "reason": cand.reason,
+    }
+
+
+def reference_dict(res: Resolution, fail_on: tuple[str, ...]) -> dict[str, Any]:
+    ref = res.ref
+    return {
+        "workflow": ref.workflow,
+        "node_id": ref.node_id,
+        "node_type": ref.node_type,
+        "widget_index": ref.widget_index,
+        "input": ref.input,
+        "key": ref.key,
+        "value": ref.value,
+        "line": ref.line,
+        "mode": ref.mode,
+        "status": res.status,
+        "method": res.method,
+        "score": round_score(res.score),
+        "flags": sorted(res.flags),
+        "resolved": _file(res.resolved),
+        "candidates": [_candidate(cand) for cand in res.candidates[:5]],
+        "url": res.url,
+        "download_directory": res.download_directory,
+        "messages": list(res.messages),
+        "gated": is_gated(res, fail_on),
+        "severity": severity(res, fail_on) if is_problem(res) else "ok",
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    failures = gate_failures(report)
+    return {
+        "version": REPORT_VERSION,
+        "summary": summary(report),
+        "gate": {
+            "fail_on": list(report.fail_on),
+            "failures": failures,
+            "passed": failures == 0 and not report.errors,
+        },
+        "workflows": list(report.workflows),
+        "errors": [
+            {"workflow": e.workflow, "line": e.line, "column": e.column, "message": e.message}
+            for e in report.errors
+        ],
+        "references": [reference_dict(res, report.fail_on) for res in report.resolutions],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
