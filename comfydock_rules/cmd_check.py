@@ -1,17 +1,303 @@
-"""`comfydock-rules check`: placeholder until the subcommand lands."""
+"""`comfydock-rules check`: resolve every model reference of the given workflows and report.
+
+The pipeline's stages are imported inside `run`, so that `--help` and argument errors stay
+instant and a pre-commit run pays only for what it uses.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from comfydock_rules.errors import ToolInputError
+
+FORMATS: tuple[str, ...] = ("text", "json", "markdown", "github", "sarif")
+_EPILOG = """\
+reports: --format FMT [--output FILE], repeatable; each --output belongs to the --format just
+before it (or write --format FMT=FILE). A format without a file goes to stdout (only one may).
+Without --format: text on stdout.
+  comfydock-rules check wf/ --index models.json --format json --output r.json --format markdown
+
+gate: --fail-on takes a comma list of statuses (exact, fuzzy, ambiguous, missing) and flags
+(no_rule, stale_pin, wrong_directory, bypassed); default: the rules' gate, normally
+missing,ambiguous; 'none' never fails. References on bypassed or muted nodes are reported but
+never fail the gate unless 'bypassed' is in the list.
+
+settings: flags first, then [tool.comfydock-rules] in the nearest pyproject.toml (rules, index,
+models, db, extra_model_paths, fail_on), then defaults. Without --index or --models the
+default index (built by 'comfydock-rules index') is used.
+
+exit codes: 0 gate passed; 1 gate failed or a workflow could not be read; 2 the tool could not
+do its job (arguments, rule files, index).
+"""
+
+
+class _Report(argparse.Action):
+    """Keep --format and --output in the order given, so that each pair stays a pair."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        events: list[tuple[str, str]] = list(getattr(namespace, "report_events", None) or [])
+        events.append((self.dest, str(values)))
+        namespace.report_events = events
+
+
+def _persist_module() -> Any:
+    """The pyproject pins stage, when it is installed; None keeps `check` working without it."""
+    try:
+        from comfydock_rules import persist  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return None
+    return persist
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("check", help="(not yet available)")
-    parser.set_defaults(run=run)
+    parser = sub.add_parser(
+        "check",
+        help="check workflows' model references and report (the pre-commit / CI gate)",
+        description=(
+            "Resolve every model reference of the workflow files against the index and report "
+            "each as exact, fuzzy, ambiguous or missing."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="workflow files or folders (JSON, PNG, WebP)"
+    )
+    models = parser.add_argument_group("models")
+    models.add_argument(
+        "--index", metavar="DB_OR_SNAPSHOT", help="a SQLite index or an exported JSON snapshot"
+    )
+    models.add_argument(
+        "--models", nargs="+", metavar="ROOT",
+        help="models roots to index on the fly (incrementally, into --db)",
+    )
+    models.add_argument("--db", metavar="FILE", help="index database for --models")
+    models.add_argument(
+        "--extra-model-paths", metavar="YAML",
+        help="ComfyUI's extra_model_paths.yaml: more roots for --models",
+    )
+    parser.add_argument("--rules", nargs="+", metavar="FILE", help="rule files (YAML), in order")
+    parser.add_argument(
+        "--fail-on", metavar="STATUSES", help="comma list of statuses and flags that fail the gate"
+    )
+    parser.add_argument(
+        "--format", dest="format", action=_Report, metavar="FMT[=FILE]",
+        help="report format: " + ", ".join(FORMATS) + " (repeatable)",
+    )
+    parser.add_argument(
+        "--output", "-o", dest="output", action=_Report, metavar="FILE",
+        help="file for the --format before it",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true",
+        help="text: print only what fails the gate; nothing when it passes",
+    )
+    persist = _persist_module()
+    if persist is not None:
+        persist.add_arguments(parser)
+    parser.set_defaults(run=run, report_events=None)
+
+
+def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, str | None]]:
+    """[('format', 'json'), ('output', 'r.json'), ('format', 'text')] ->
+    [('json', 'r.json'), ('text', None)]; no --format at all -> [('text', None)]."""
+    targets: list[tuple[str, str | None]] = []
+    open_pair = False
+    for kind, value in events or ():
+        if kind == "format":
+            name, eq, path = value.partition("=")
+            name = name.strip().lower()
+            if name not in FORMATS:
+                raise ToolInputError(
+                    f"--format: unknown format {name!r}", hint="use " + ", ".join(FORMATS)
+                )
+            if eq and not path:
+                raise ToolInputError(f"--format {value}: no file after '='")
+            targets.append((name, path or None))
+            open_pair = not eq
+        else:
+            if not targets:
+                targets.append(("text", value))
+            elif open_pair:
+                targets[-1] = (targets[-1][0], value)
+            else:
+                raise ToolInputError(
+                    f"--output {value}: no --format before it to write",
+                    hint="give --format FMT --output FILE pairs",
+                )
+            open_pair = False
+    if not targets:
+        targets.append(("text", None))
+    to_stdout = [name for name, path in targets if path is None]
+    if len(to_stdout) > 1:
+        raise ToolInputError(
+            "only one report can go to stdout, got " + ", ".join(to_stdout),
+            hint="give the others an --output FILE",
+        )
+    files = [path for _, path in targets if path is not None]
+    if len(set(files)) != len(files):
+        raise ToolInputError("two reports would write the same --output file")
+    return targets
+
+
+def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
+    from comfydock_rules import index_load
+
+    if args.index:
+        return tuple(index_load.load_index(Path(args.index)))
+    roots_given: Sequence[str] = args.models or ()
+    extra = args.extra_model_paths
+    db = args.db
+    if not roots_given and not extra:
+        if config.index:
+            return tuple(index_load.load_index(Path(config.index)))
+        roots_given, extra = config.models, config.extra_model_paths
+        db = db or config.db
+    if roots_given or extra:
+        from comfydock_rules import index_db
+        from comfydock_rules.paths import default_db_path
+
+        roots = [index_db.Root.plain(Path(root)) for root in roots_given]
+        if extra:
+            roots.extend(_extra_roots(index_db, Path(extra)))
+        db_path = Path(db) if db else default_db_path()
+        index_db.update_index(roots, db_path)
+        return tuple(index_load.load_index(db_path))
+    from comfydock_rules.paths import default_db_path
+
+    default = default_db_path()
+    if default.is_file():
+        return tuple(index_load.load_index(default))
+    raise ToolInputError(
+        "no model index to check against",
+        hint="give --index DB_OR_SNAPSHOT or --models ROOT..., set index or models in "
+        "[tool.comfydock-rules] of pyproject.toml, or run 'comfydock-rules index' first",
+    )
+
+
+def _extra_roots(index_db: Any, path: Path) -> list[Any]:
+    """Roots from ComfyUI's extra_model_paths.yaml, through whichever reader the index has."""
+    for module_name, func_name in (
+        ("comfydock_rules.extra_model_paths", "read_roots"),
+        ("comfydock_rules.extra_model_paths", "load_roots"),
+        ("comfydock_rules.index_db", "roots_from_extra_model_paths"),
+    ):
+        try:
+            module = __import__(module_name, fromlist=[func_name])
+        except ImportError:
+            continue
+        func = getattr(module, func_name, None)
+        if func is not None:
+            return list(func(path))
+    raise ToolInputError("--extra-model-paths is not supported by this build's index")
+
+
+def _write(path: str, text: str) -> None:
+    target = Path(path)
+    try:
+        if target.parent != Path():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ToolInputError(f"cannot write the report: {exc.strerror}", path=path) from exc
+
+
+def _render(name: str, report: Any, quiet: bool) -> str:
+    if name == "text":
+        from comfydock_rules import report_text
+
+        return report_text.render(report, quiet=quiet)
+    if name == "json":
+        from comfydock_rules import report_json
+
+        return report_json.render(report)
+    if name == "markdown":
+        from comfydock_rules import report_markdown
+
+        return report_markdown.render(report)
+    if name == "github":
+        from comfydock_rules import report_github
+
+        return report_github.render(report)
+    from comfydock_rules import report_sarif
+
+    return report_sarif.render(report)
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("comfydock-rules check: not yet available\n")
-    return 2
+    from comfydock_rules.config import load_config
+    from comfydock_rules.report import ReadProblem, build_report, exit_code, parse_fail_on
+
+    targets = report_targets(args.report_events)
+    fail_on_flag = parse_fail_on(args.fail_on) if args.fail_on is not None else None
+    pyproject = getattr(args, "pyproject", None)
+    config = load_config(Path(pyproject) if pyproject else None)
+    if not args.paths:
+        raise ToolInputError(
+            "no workflow files given", hint="give workflow files or folders to check"
+        )
+
+    from comfydock_rules.errors import WorkflowReadError
+    from comfydock_rules.rules_load import load_ruleset
+    from comfydock_rules.workflow_files import expand_paths
+    from comfydock_rules.workflow_read import read_workflow
+
+    workflows = expand_paths(args.paths)
+    ruleset = load_ruleset(args.rules or config.rules)
+    if not args.quiet:
+        for warning in ruleset.warnings:
+            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+    if fail_on_flag is not None:
+        fail_on = fail_on_flag
+    elif config.fail_on is not None:
+        fail_on = config.fail_on
+    else:
+        fail_on = parse_fail_on(list(ruleset.fail_on), source="rules gate.fail_on")
+
+    refs: list[Any] = []
+    errors: list[ReadProblem] = []
+    for path, display in workflows:
+        try:
+            refs.extend(read_workflow(path, display, ruleset))
+        except WorkflowReadError as exc:
+            sys.stderr.write(f"{exc}\n" if exc.path else f"{display}: {exc}\n")
+            errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
+    files = _load_models(args, config)
+
+    persist = _persist_module()
+    state = persist.load_pins(args, workflows) if persist is not None else None
+    pins = state.pins if state is not None else {}
+
+    from comfydock_rules.engine import resolve_all
+
+    resolutions = resolve_all(tuple(refs), files, pins)
+    report = build_report(
+        resolutions, (display for _, display in workflows), errors, fail_on=fail_on
+    )
+    for name, out in targets:
+        text = _render(name, report, args.quiet)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            _write(out, text)
+    sys.stdout.flush()
+
+    code = exit_code(report)
+    if persist is not None and state is not None:
+        outcome = persist.apply(args, state, resolutions)
+        for message in outcome.messages:
+            sys.stderr.write(f"{message}\n")
+        if outcome.exit_code:
+            code = max(code, int(outcome.exit_code))
+    return code
