@@ -1,0 +1,257 @@
+"""Write rules/core.yaml and rules/custom-nodes.yaml from the corpus tables.
+
+A development script, not part of the package: the YAML files are the shipped artefact and are
+reviewed as such. Run from the repository root:
+
+    python tools/gen_rules.py [CORPUS_DIR]
+
+CORPUS_DIR defaults to ../shared/corpus. The output is deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COMFY = "comfyanonymous/ComfyUI@a125cd8"
+HEADER = "# yaml-language-server: $schema=../schemas/rules.schema.json\n"
+
+# ComfyUI folder_paths keys -> folders under the models root, in ComfyUI's search order.
+CORE_DIRECTORIES: dict[str, list[str]] = {
+    "audio_encoders": ["audio_encoders"],
+    "checkpoints": ["checkpoints"],
+    "classifiers": ["classifiers"],
+    "clip": ["text_encoders", "clip"],
+    "clip_vision": ["clip_vision"],
+    "configs": ["configs"],
+    "controlnet": ["controlnet", "t2i_adapter"],
+    "diffusers": ["diffusers"],
+    "diffusion_models": ["diffusion_models", "unet"],
+    "embeddings": ["embeddings"],
+    "gligen": ["gligen"],
+    "hypernetworks": ["hypernetworks"],
+    "loras": ["loras"],
+    "model_patches": ["model_patches"],
+    "photomaker": ["photomaker"],
+    "style_models": ["style_models"],
+    "t2i_adapter": ["controlnet", "t2i_adapter"],
+    "text_encoders": ["text_encoders", "clip"],
+    "unet": ["diffusion_models", "unet"],
+    "upscale_models": ["upscale_models"],
+    "vae": ["vae"],
+    "vae_approx": ["vae_approx"],
+    # Newer than ComfyUI a125cd8; seen in the Oct 2026 templates.
+    "background_removal": ["background_removal"],
+    "detection": ["detection"],
+    "frame_interpolation": ["frame_interpolation"],
+    "geometry_estimation": ["geometry_estimation"],
+    "latent_upscale_models": ["latent_upscale_models"],
+    "optical_flow": ["optical_flow"],
+}
+
+# (node_type, input, widget, directory, note) newer than the CSV's ComfyUI commit; widget index
+# and directory as observed in the 2026-10 templates (truth.jsonl).
+NEWER_CORE = [
+    ("ConditioningLoader", "conditioning_name", 0, "embeddings", None),
+    ("FrameInterpolationModelLoader", "model_name", 0, "frame_interpolation", None),
+    ("LTXAVTextEncoderLoader", "text_encoder", 0, "text_encoders", None),
+    ("LTXAVTextEncoderLoader", "ckpt_name", 1, "checkpoints", None),
+    ("LTXVAudioVAELoader", "ckpt_name", 0, "checkpoints", None),
+    ("LatentUpscaleModelLoader", "model_name", 0, "latent_upscale_models", None),
+    ("LoadBackgroundRemovalModel", "bg_removal_name", 0, "background_removal", None),
+    ("LoadDA3Model", "model_name", 0, "geometry_estimation", None),
+    ("LoadMoGeModel", "model_name", 0, "geometry_estimation", None),
+    ("OpticalFlowLoader", "model_name", 0, "optical_flow", None),
+    ("SAM3DBody_Loader", "model_name", 0, "detection",
+     "input name not confirmed against ComfyUI source; the widget index is"),
+]
+
+VAE_BUILTINS = ["pixel_space", "taef1", "taesd", "taesd3", "taesdxl"]
+
+# Pack-registered folder_paths keys -> folders under the models root.
+CUSTOM_DIRECTORIES: dict[str, list[str]] = {
+    "LLM": ["LLM"],
+    "animatediff_models": ["animatediff_models"],
+    "animatediff_motion_lora": ["animatediff_motion_lora"],
+    "clip_gguf": ["text_encoders", "clip"],
+    "clip_seg": ["clip_seg"],
+    "facerestore_models": ["facerestore_models"],
+    "inpaint": ["inpaint"],
+    "insightface": ["insightface"],
+    "instantid": ["instantid"],
+    "ipadapter": ["ipadapter"],
+    "llm": ["LLM"],
+    "onnx": ["onnx"],
+    "pulid": ["pulid"],
+    "reactor_faces": ["reactor/faces"],
+    "reswapper": ["reswapper"],
+    "sam2": ["sam2"],
+    "sams": ["sams"],
+    "t5": ["t5"],
+    "ultralytics": ["ultralytics"],
+    "ultralytics_bbox": ["ultralytics/bbox"],
+    "ultralytics_segm": ["ultralytics/segm"],
+    "unet_gguf": ["diffusion_models", "unet"],
+    "xlabs_controlnets": ["xlabs/controlnets"],
+    "xlabs_ipadapters": ["xlabs/ipadapters"],
+    "xlabs_loras": ["xlabs/loras"],
+}
+ONLY_EXTENSIONS = {"unet_gguf": [".gguf"], "clip_gguf": [".gguf"], "onnx": [".onnx"]}
+
+
+def q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def flow_list(items: list[str]) -> str:
+    return "[" + ", ".join(q(i) if not re.fullmatch(r"[A-Za-z_][\w.-]*", i) else i
+                           for i in items) + "]"
+
+
+def slot_line(fields: list[tuple[str, str]]) -> str:
+    return "    - {" + ", ".join(f"{k}: {v}" for k, v in fields) + "}\n"
+
+
+def directories_block(dirs: dict[str, list[str]]) -> str:
+    out = "directories:\n"
+    for name in sorted(dirs):
+        out += f"  {name}: {flow_list(dirs[name])}\n"
+    return out
+
+
+def core(corpus: Path) -> str:
+    rows = list(csv.DictReader((corpus / "comfyui_loader_nodes.csv").open(encoding="utf-8")))
+    by_node: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        by_node[r["node_type"]].append(r)
+    for node, inp, widget, directory, note in NEWER_CORE:
+        by_node[node].append({"node_type": node, "input_name": inp, "widget_index": str(widget),
+                              "category": directory, "source_file": "", "note": note or ""})
+    out = HEADER
+    out += (
+        "# Built-in rule set `core`: the loader nodes of ComfyUI itself.\n"
+        f"# Rows with a source file were read from {COMFY} (comfyui_loader_nodes.csv of the\n"
+        "# shared corpus); rows marked 'observed' are newer node types, as the Oct 2026\n"
+        "# workflow templates store them. Generated by tools/gen_rules.py.\n"
+        "version: 1\n"
+        "extends: []\n"
+        "description: ComfyUI core loader nodes and folder aliases\n\n"
+        "# folder_paths keys -> folders under the models root, in search order; `clip`, `unet`\n"
+        "# and `t2i_adapter` are ComfyUI's legacy names of the same folders.\n"
+    )
+    out += directories_block(CORE_DIRECTORIES)
+    out += (
+        "\nmatch:\n"
+        "  suggest_min: 0.75\n"
+        "  auto_pick: {min_score: 0.92, min_margin: 0.05, "
+        "methods: [hash, filename, casefold, similar]}\n"
+        "  protected: [precision, version, size, variant]\n\n"
+        "ignore: {values: [\"\", \"None\"]}\n\n"
+        "gate: {fail_on: [missing, ambiguous]}\n\n"
+        "nodes:\n"
+    )
+    for node in sorted(by_node):
+        out += f"  {node}:\n"
+        for r in sorted(by_node[node], key=lambda r: int(r["widget_index"])):
+            fields = [("widget", r["widget_index"]), ("input", r["input_name"]),
+                      ("directories", f"[{r['category']}]")]
+            if r["category"] == "configs":
+                fields.append(("extensions", "[.yaml]"))
+            if node == "VAELoader":
+                fields.append(("ignore", "{values: " + flow_list(VAE_BUILTINS) + "}"))
+            src = (f"{COMFY} {r['source_file']}" if r["source_file"]
+                   else "observed in workflow_templates 2026-10")
+            fields.append(("source", q(src)))
+            if r.get("note"):
+                fields.append(("note", q(r["note"])))
+            out += slot_line(fields)
+    return out
+
+
+def custom(corpus: Path) -> str:
+    rows = list(csv.DictReader((corpus / "custom_loader_nodes.csv").open(encoding="utf-8")))
+    packs: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in rows:
+        packs[r["pack"]].append(r)
+    out = HEADER
+    out += (
+        "# Built-in rule set `custom-nodes`: loaders of popular custom node packs.\n"
+        "# Every slot's `source` names the pack repository and the commit its input names,\n"
+        "# widget positions and folders were read from (custom_loader_nodes.csv of the shared\n"
+        "# corpus). Generated by tools/gen_rules.py.\n"
+        "#\n"
+        "# Slots whose value is not a model file under the models root carry `skip: <why>`:\n"
+        "# the node type stays known (no `no_rule` flag) but the value is never resolved, so it\n"
+        "# is never reported missing. That covers Hugging Face repo ids (hf-repo-id), directory\n"
+        "# names (dir-name), hard-coded names a pack downloads itself (fixed-list) and helper\n"
+        "# combos that only insert text into a prompt.\n"
+        "version: 1\n"
+        "extends: [core]\n"
+        "description: loaders of popular ComfyUI custom node packs\n\n"
+        "# Folders packs register with folder_paths. A folder with a '/' is a subfolder of the\n"
+        "# models root: `xlabs_loras` files are xlabs/loras/<value>. Impact Pack's\n"
+        "# UltralyticsDetectorProvider stores values with a prefix (bbox/face.pt), so its slot\n"
+        "# searches the parent folder `ultralytics`, giving ultralytics/bbox/face.pt.\n"
+    )
+    out += directories_block(CUSTOM_DIRECTORIES)
+    out += "\nnodes:\n"
+    for pack in sorted(packs, key=str.casefold):
+        prs = packs[pack]
+        out += f"\n  # ---- {pack}: https://github.com/{prs[0]['repo']} @ {prs[0]['commit']}\n"
+        by_node: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for r in prs:
+            by_node[r["node_type"]].append(r)
+        for node in sorted(by_node):
+            out += f"  {q(node)}:\n"
+            for r in sorted(by_node[node], key=lambda r: int(r["widget_index"] or -1)):
+                out += slot_line(custom_slot(r))
+    return out
+
+
+def custom_slot(r: dict[str, str]) -> list[tuple[str, str]]:
+    notes = r["notes"]
+    folders = [f for f in r["folders"].split(";") if f]
+    fields: list[tuple[str, str]] = []
+    if notes.startswith("dict-widget"):
+        fields += [("widget", "null"), ("input", "null"), ("dict_key", "lora")]
+    else:
+        fields += [("widget", r["widget_index"]), ("input", q(r["input_name"]))]
+    skip = None
+    for tag in ("fixed-list", "hf-repo-id", "dir-name"):
+        if notes.startswith(tag):
+            skip = notes.split(";")[0]
+    if skip is None and "helper combo" in notes:
+        skip = "helper combo: " + notes.split("helper combo:")[1].split(";")[0].strip()
+    if not folders and skip is None:
+        skip = "no models folder: " + notes.split(";")[0]
+    dirs = ["reactor_faces" if f == "reactor/faces" else f for f in folders]
+    if notes.startswith("values carry a folder prefix"):
+        dirs = ["ultralytics"]
+    fields.append(("directories", flow_list(dirs)))
+    exts = sorted({e for f in folders for e in ONLY_EXTENSIONS.get(f, [])})
+    if exts and all(f in ONLY_EXTENSIONS for f in folders):
+        fields.append(("extensions", flow_list(exts)))
+    m = re.search(r"extra option values: ((?:'[^']*'(?:, )?)+)", notes)
+    if m:
+        values = sorted(set(re.findall(r"'([^']*)'", m.group(1))) - {"None", ""})
+        if values:
+            fields.append(("ignore", "{values: " + flow_list(values) + "}"))
+    if skip:
+        fields.append(("skip", q(skip)))
+    fields.append(("source", q(f"{r['repo']}@{r['commit'][:12]}")))
+    return fields
+
+
+def main() -> None:
+    corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO.parent / "shared" / "corpus"
+    (REPO / "rules" / "core.yaml").write_text(core(corpus), encoding="utf-8")
+    (REPO / "rules" / "custom-nodes.yaml").write_text(custom(corpus), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
