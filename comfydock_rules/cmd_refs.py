@@ -1,17 +1,202 @@
-"""`comfydock-rules refs`: placeholder until the subcommand lands."""
+"""`comfydock-rules refs`: list the model references of workflows ("which models does it need").
+
+Text output, one line per reference:
+
+    WORKFLOW[:LINE]: NODE_ID NODE_TYPE[WIDGET] VALUE  (FLAGS)
+
+`[WIDGET]` is the widget index (UI format) or `.input` (API format and dict-shaped widgets); a
+field inside an object value follows as `.key`. VALUE is printed as a JSON string when it
+contains spaces, quotes or control characters. FLAGS: `bypassed` (mode 4), `muted` (mode 2),
+`off` (an entry switched off inside a dict-shaped widget), `no_rule` (no rule covers the node
+type, but the value looks like a model file).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+from comfydock_rules.errors import ToolInputError, WorkflowReadError
+from comfydock_rules.model import ModelRef, RuleSet, Slot
+
+# Used only while the rules loader is not installed: the core loaders of ComfyUI.
+_CORE_LOADERS: tuple[tuple[str, int, str, str], ...] = (
+    ("AudioEncoderLoader", 0, "audio_encoder_name", "audio_encoders"),
+    ("CLIPLoader", 0, "clip_name", "text_encoders"),
+    ("CLIPVisionLoader", 0, "clip_name", "clip_vision"),
+    ("CheckpointLoader", 0, "config_name", "configs"),
+    ("CheckpointLoader", 1, "ckpt_name", "checkpoints"),
+    ("CheckpointLoaderSimple", 0, "ckpt_name", "checkpoints"),
+    ("ControlNetLoader", 0, "control_net_name", "controlnet"),
+    ("CreateHookLora", 0, "lora_name", "loras"),
+    ("CreateHookLoraModelOnly", 0, "lora_name", "loras"),
+    ("CreateHookModelAsLora", 0, "ckpt_name", "checkpoints"),
+    ("CreateHookModelAsLoraModelOnly", 0, "ckpt_name", "checkpoints"),
+    ("DiffControlNetLoader", 0, "control_net_name", "controlnet"),
+    ("DualCLIPLoader", 0, "clip_name1", "text_encoders"),
+    ("DualCLIPLoader", 1, "clip_name2", "text_encoders"),
+    ("GLIGENLoader", 0, "gligen_name", "gligen"),
+    ("HypernetworkLoader", 0, "hypernetwork_name", "hypernetworks"),
+    ("ImageOnlyCheckpointLoader", 0, "ckpt_name", "checkpoints"),
+    ("LoraLoader", 0, "lora_name", "loras"),
+    ("LoraLoaderModelOnly", 0, "lora_name", "loras"),
+    ("ModelPatchLoader", 0, "name", "model_patches"),
+    ("PhotoMakerLoader", 0, "photomaker_model_name", "photomaker"),
+    ("QuadrupleCLIPLoader", 0, "clip_name1", "text_encoders"),
+    ("QuadrupleCLIPLoader", 1, "clip_name2", "text_encoders"),
+    ("QuadrupleCLIPLoader", 2, "clip_name3", "text_encoders"),
+    ("QuadrupleCLIPLoader", 3, "clip_name4", "text_encoders"),
+    ("StyleModelLoader", 0, "style_model_name", "style_models"),
+    ("TrainLoraNode", 13, "existing_lora", "loras"),
+    ("TripleCLIPLoader", 0, "clip_name1", "text_encoders"),
+    ("TripleCLIPLoader", 1, "clip_name2", "text_encoders"),
+    ("TripleCLIPLoader", 2, "clip_name3", "text_encoders"),
+    ("UNETLoader", 0, "unet_name", "diffusion_models"),
+    ("UpscaleModelLoader", 0, "model_name", "upscale_models"),
+    ("VAELoader", 0, "vae_name", "vae"),
+    ("unCLIPCheckpointLoader", 0, "ckpt_name", "checkpoints"),
+)
+
+
+def fallback_ruleset() -> RuleSet:
+    """The core loader table, for when `comfydock_rules.rules_load` is not available."""
+    nodes: dict[str, tuple[Slot, ...]] = {}
+    for node_type, widget, name, directory in _CORE_LOADERS:
+        slot = Slot(node_type=node_type, widget=widget, input=name, directories=(directory,))
+        nodes[node_type] = (*nodes.get(node_type, ()), slot)
+    return RuleSet(nodes=nodes, sources=("core (fallback table)",))
+
+
+def load_rules(files: Sequence[str]) -> RuleSet:
+    try:
+        from comfydock_rules.rules_load import load_ruleset
+    except ImportError:
+        if files:
+            raise ToolInputError(
+                "rule files cannot be read by this build (no rules loader)"
+            ) from None
+        return fallback_ruleset()
+    from comfydock_rules.resources import rules_dir
+
+    if not files and not (rules_dir() / "core.yaml").is_file():
+        return fallback_ruleset()  # a checkout without the built-in rule sets yet
+    return load_ruleset(list(files))
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("refs", help="(not yet available)")
+    parser = sub.add_parser(
+        "refs",
+        help="list the model references of workflows",
+        description=(
+            "List every model reference of the given workflow files (UI or API JSON, PNG, "
+            "WebP) or folders (searched recursively for .json, .png and .webp). Exit 1 when a "
+            "file could not be read (the others are still listed), 2 for bad arguments."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."],
+        help="workflow files or folders (default: the current folder)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="output format (default: text)")
+    parser.add_argument("--rules", nargs="+", default=[], metavar="FILE",
+                        help="rule files applied over the built-in rules, in order")
     parser.set_defaults(run=run)
 
 
+def _address(ref: ModelRef) -> str:
+    text = f"[{ref.widget_index}]" if ref.widget_index is not None else ""
+    if ref.widget_index is None and ref.input is not None:
+        text += f".{ref.input}"
+    if ref.key is not None:
+        text += f".{ref.key}"
+    return text
+
+
+def _shown(value: str) -> str:
+    import json
+
+    if value and value.isprintable() and " " not in value and '"' not in value:
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def flags(ref: ModelRef) -> list[str]:
+    out = []
+    if ref.mode == 4:
+        out.append("bypassed")
+    elif ref.mode == 2:
+        out.append("muted")
+    elif ref.mode:
+        out.append(f"mode {ref.mode}")
+    if not ref.enabled:
+        out.append("off")
+    if ref.slot is None:
+        out.append("no_rule")
+    return out
+
+
+def format_text(refs: Sequence[ModelRef]) -> str:
+    lines = []
+    for ref in refs:
+        where = ref.workflow if ref.line is None else f"{ref.workflow}:{ref.line}"
+        node = f"{ref.node_id} {_shown(ref.node_type)}{_address(ref)}"
+        line = f"{where}: {node} {_shown(ref.value)}"
+        marks = flags(ref)
+        if marks:
+            line += f"  ({', '.join(marks)})"
+        lines.append(line + "\n")
+    return "".join(lines)
+
+
+def ref_record(ref: ModelRef) -> dict[str, Any]:
+    declared = None
+    if ref.declared is not None:
+        d = ref.declared
+        declared = {"directory": d.directory, "hash": d.hash, "hash_type": d.hash_type,
+                    "name": d.name, "url": d.url}
+    return {
+        "bypassed": ref.bypassed,
+        "declared": declared,
+        "directories": list(ref.slot.directories) if ref.slot is not None else [],
+        "enabled": ref.enabled,
+        "input": ref.input,
+        "key": ref.key,
+        "line": ref.line,
+        "mode": ref.mode,
+        "no_rule": ref.slot is None,
+        "node_id": ref.node_id,
+        "node_type": ref.node_type,
+        "value": ref.value,
+        "widget_index": ref.widget_index,
+        "workflow": ref.workflow,
+    }
+
+
+def format_json(refs: Sequence[ModelRef]) -> str:
+    import json
+
+    records = [ref_record(ref) for ref in refs]
+    return json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("comfydock-rules refs: not yet available\n")
-    return 2
+    from comfydock_rules.workflow_files import expand_paths
+    from comfydock_rules.workflow_read import read_workflow
+
+    rules = load_rules(args.rules)
+    files = expand_paths(args.paths)
+    refs: list[ModelRef] = []
+    failed = 0
+    for path, display in files:
+        try:
+            refs.extend(read_workflow(path, display, rules))
+        except WorkflowReadError as exc:
+            failed += 1
+            sys.stderr.write(f"comfydock-rules: error: {exc}\n")
+    out = format_json(refs) if args.format == "json" else format_text(refs)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return 1 if failed else 0

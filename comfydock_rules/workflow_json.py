@@ -1,0 +1,132 @@
+"""Workflow JSON text: decode and parse with precise error positions, and find node lines.
+
+Parsing uses the standard library's C decoder; line numbers are found afterwards, and only for
+the node lists that yield references, by decoding those arrays element by element from their
+offset in the text. A pure-Python position-tracking parser would be many times slower.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from comfydock_rules.errors import WorkflowReadError
+
+# A `"nodes": [` key. A match whose opening quote is escaped lies inside a string and is skipped.
+_NODES_KEY = re.compile(r'"nodes"\s*:\s*\[')
+_WHITESPACE = " \t\n\r"
+
+
+def position_of(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def decode_text(data: bytes, display: str, what: str = "") -> str:
+    """UTF-8 (a BOM is allowed); other bytes give the line and column of the first bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8", errors="replace")
+        line, column = position_of(good, len(good))
+        raise WorkflowReadError(
+            f"{what}is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            display,
+            line,
+            column,
+            hint="save the workflow as UTF-8 JSON",
+        ) from None
+
+
+def parse_json(text: str, display: str, what: str = "") -> Any:
+    """`json.loads`, with every failure turned into a one-line WorkflowReadError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorkflowReadError(
+            f"{what}invalid JSON: {exc.msg}", display, exc.lineno, exc.colno
+        ) from None
+    except RecursionError:
+        raise WorkflowReadError(
+            f"{what}JSON nested too deeply to be a workflow", display
+        ) from None
+
+
+def _skip_ws(text: str, idx: int) -> int:
+    while idx < len(text) and text[idx] in _WHITESPACE:
+        idx += 1
+    return idx
+
+
+def _escaped(text: str, quote: int) -> bool:
+    backslashes = 0
+    i = quote - 1
+    while i >= 0 and text[i] == "\\":
+        backslashes += 1
+        i -= 1
+    return backslashes % 2 == 1
+
+
+class NodeLines:
+    """Lines where the elements of each `"nodes": [...]` array of a JSON text start.
+
+    Built on first use; `lines_of` matches a parsed node list to its array in the text by
+    equality, so duplicate keys or odd nesting give None rather than a wrong line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._arrays: list[tuple[list[Any], list[int]]] | None = None
+        self._cache: dict[int, list[int] | None] = {}
+
+    def lines_of(self, nodes: list[Any]) -> list[int] | None:
+        key = id(nodes)
+        if key in self._cache:
+            return self._cache[key]
+        if self._arrays is None:
+            self._arrays = self._scan()
+        found: list[int] | None = None
+        for elements, lines in self._arrays:
+            if len(elements) == len(nodes) and elements == nodes:
+                found = lines
+                break
+        self._cache[key] = found
+        return found
+
+    def _scan(self) -> list[tuple[list[Any], list[int]]]:
+        text = self._text
+        scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+        arrays: list[tuple[list[Any], list[int]]] = []
+        offsets: list[tuple[int, int, int]] = []  # (offset, array number, element number)
+        for match in _NODES_KEY.finditer(text):
+            if _escaped(text, match.start()):
+                continue
+            elements: list[Any] = []
+            starts: list[int] = []
+            idx = _skip_ws(text, match.end())
+            try:
+                while idx < len(text) and text[idx] != "]":
+                    obj, end = scan_once(text, idx)
+                    starts.append(idx)
+                    elements.append(obj)
+                    idx = _skip_ws(text, end)
+                    if idx < len(text) and text[idx] == ",":
+                        idx = _skip_ws(text, idx + 1)
+            except (StopIteration, ValueError, RecursionError):
+                continue
+            number = len(arrays)
+            arrays.append((elements, [0] * len(starts)))
+            offsets.extend((start, number, i) for i, start in enumerate(starts))
+        offsets.sort()
+        line = 1
+        previous = 0
+        for offset, number, i in offsets:
+            line += text.count("\n", previous, offset)
+            previous = offset
+            arrays[number][1][i] = line
+        return arrays

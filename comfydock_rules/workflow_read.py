@@ -1,0 +1,347 @@
+"""Every model reference of one workflow file: UI or API format, plain JSON or inside an image.
+
+Node ids: a node inside a subgraph gets the path of instance ids from the root graph joined by
+':' (`12:7:3` = node 3 of the subgraph instantiated by node 7 of the subgraph instantiated by
+root node 12). A node inside a legacy group node gets `<group node id>:<index in the group
+definition>`, the id ComfyUI gives it when it expands the group for execution. Subgraph
+definitions that no node instantiates are not read: ComfyUI never loads their models.
+
+A node type without a rule yields a `no_rule` reference (slot None) for a widget value that
+looks like a model file name: a string ending in a model extension, on one line, at most 255
+characters, without characters Windows forbids in file names and without ", " or ". " (prose in
+a prompt such as "use lora.safetensors, then..." is not a file name). Subgraph wrappers, group
+node instances and nodes that only hold or pass on text (PrimitiveNode, Note, prompts, ...) never
+yield `no_rule` references: their values are copies or prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from comfydock_rules import images
+from comfydock_rules.errors import WorkflowReadError
+from comfydock_rules.extensions import has_model_extension
+from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
+from comfydock_rules.workflow_json import NodeLines, decode_text, parse_json
+
+MAX_SUBGRAPH_DEPTH = 64
+# Node types whose string widgets hold or pass on text: never `no_rule` references.
+TEXT_NODE_TYPES: frozenset[str] = frozenset(
+    {
+        "PrimitiveNode",
+        "PrimitiveString",
+        "PrimitiveStringMultiline",
+        "Note",
+        "MarkdownNote",
+        "Reroute",
+        "CLIPTextEncode",
+        "CLIPTextEncodeSDXL",
+        "CLIPTextEncodeFlux",
+        "StringConcatenate",
+        "ShowText|pysssss",
+    }
+)
+_NOT_IN_FILE_NAMES = frozenset('<>"|?*\n\r\t')
+_GROUP_PREFIXES = ("workflow/", "workflow>")
+
+
+def looks_like_model_file(value: str) -> bool:
+    """The `no_rule` test for a value of a node type the rules do not cover."""
+    if len(value) > 255 or not has_model_extension(value):
+        return False
+    if any(ch in _NOT_IN_FILE_NAMES for ch in value):
+        return False
+    return ", " not in value and ". " not in value
+
+
+def read_workflow(path: Path, display: str, rules: RuleSet) -> tuple[ModelRef, ...]:
+    """All references of one file, sorted; WorkflowReadError (and nothing else) when unreadable."""
+    try:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise WorkflowReadError(f"cannot read the file: {reason}", display) from None
+        if images.is_png(data) or images.is_webp(data):
+            refs = _read_image(data, display, rules)
+        else:
+            text = decode_text(data, display)
+            refs = refs_from_document(parse_json(text, display), display, rules, NodeLines(text))
+    except WorkflowReadError:
+        raise
+    except RecursionError:
+        raise WorkflowReadError("workflow nested too deeply to read", display) from None
+    except Exception as exc:  # one odd file must not stop a batch
+        raise WorkflowReadError(
+            f"could not read this workflow ({type(exc).__name__}: {exc})",
+            display,
+            hint="please report this file to comfydock-rules",
+        ) from None
+    return tuple(sorted(refs, key=reference_sort_key))
+
+
+def read_text(text: str, display: str, rules: RuleSet) -> tuple[ModelRef, ...]:
+    """References of workflow JSON already in memory (tests, stdin)."""
+    refs = refs_from_document(parse_json(text, display), display, rules, NodeLines(text))
+    return tuple(sorted(refs, key=reference_sort_key))
+
+
+def _read_image(data: bytes, display: str, rules: RuleSet) -> list[ModelRef]:
+    first_error: WorkflowReadError | None = None
+    for key, text in images.embedded_texts(data, display):
+        what = f"embedded {key!r} JSON: "
+        try:
+            doc = parse_json(text, display, what)
+            # Lines inside an embedded text mean nothing in the image file: none are given.
+            return refs_from_document(doc, display, rules, None)
+        except WorkflowReadError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    raise first_error
+
+
+def refs_from_document(
+    doc: Any, display: str, rules: RuleSet, lines: NodeLines | None
+) -> list[ModelRef]:
+    """References of a parsed document, UI or API format (wrapped `{"prompt": ...}` too)."""
+    if isinstance(doc, dict):
+        if "nodes" in doc:
+            if not isinstance(doc["nodes"], list):
+                raise WorkflowReadError("not a workflow: 'nodes' is not a list", display)
+            return _UiReader(doc, display, rules, lines).read()
+        prompt = doc.get("prompt")
+        if isinstance(prompt, dict) and _is_api(prompt):
+            return _read_api(prompt, display, rules)
+        if _is_api(doc):
+            return _read_api(doc, display, rules)
+    kind = {list: "a list", str: "a string", type(None): "null"}.get(type(doc), "an object")
+    if isinstance(doc, (int, float, bool)):
+        kind = "a number" if not isinstance(doc, bool) else "a boolean"
+    raise WorkflowReadError(
+        f"not a ComfyUI workflow: the top level is {kind}",
+        display,
+        hint='expected a UI workflow {"nodes": [...]} or API format {"<id>": {"class_type": ...}}',
+    )
+
+
+def _is_api(doc: Mapping[str, Any]) -> bool:
+    return any(isinstance(v, dict) and isinstance(v.get("class_type"), str) for v in doc.values())
+
+
+def _ignored(value: str, slot: Slot | None, rules: RuleSet) -> bool:
+    if value in rules.ignore_values:
+        return True
+    return slot is not None and value in slot.ignore_values
+
+
+def _dict_entries(
+    values: Iterator[tuple[int | None, str | None, Any]], key: str
+) -> Iterator[tuple[int | None, str | None, str, bool]]:
+    for index, name, value in values:
+        if isinstance(value, dict) and isinstance(value.get(key), str):
+            yield index, name, value[key], value.get("on") is not False
+
+
+def _read_api(doc: Mapping[str, Any], display: str, rules: RuleSet) -> list[ModelRef]:
+    refs: list[ModelRef] = []
+    for node_id, node in doc.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+            continue
+        node_type: str = node["class_type"]
+        inputs = node.get("inputs")
+        if not isinstance(inputs, dict):
+            continue
+        slots = rules.slots_for(node_type)
+        found: list[tuple[str, str, Slot | None, str | None, bool]] = []
+        for slot in slots:
+            if slot.dict_key is not None:
+                items: Iterator[tuple[int | None, str | None, Any]] = (
+                    (None, str(n), v) for n, v in inputs.items()
+                )
+                for _, name, value, enabled in _dict_entries(items, slot.dict_key):
+                    found.append((str(name), value, slot, slot.dict_key, enabled))
+            elif slot.input is not None:
+                given = inputs.get(slot.input)
+                if isinstance(given, str):  # a link is [node, slot]: not a value
+                    found.append((slot.input, given, slot, None, True))
+        if not slots and node_type not in TEXT_NODE_TYPES:
+            for name, value in inputs.items():
+                if isinstance(value, str) and looks_like_model_file(value):
+                    found.append((str(name), value, None, None, True))
+        seen: set[tuple[str, str | None]] = set()
+        for name, value, found_slot, key, enabled in found:
+            if _ignored(value, found_slot, rules) or (name, key) in seen:
+                continue
+            seen.add((name, key))
+            refs.append(ModelRef(
+                workflow=display, node_id=str(node_id), node_type=node_type,
+                widget_index=None, input=name, value=value, key=key, enabled=enabled,
+                slot=found_slot,
+            ))
+    return refs
+
+
+class _UiReader:
+    """Walks the root graph, subgraph instances (recursively) and group node instances."""
+
+    def __init__(self, doc: dict[str, Any], display: str, rules: RuleSet,
+                 lines: NodeLines | None) -> None:
+        self.doc = doc
+        self.display = display
+        self.rules = rules
+        self.lines = lines
+        self.refs: list[ModelRef] = []
+        self.subgraphs: dict[str, list[Any]] = {}
+        definitions = doc.get("definitions")
+        subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
+        for definition in subgraphs if isinstance(subgraphs, list) else ():
+            if isinstance(definition, dict) and isinstance(definition.get("id"), str):
+                nodes = definition.get("nodes")
+                self.subgraphs[definition["id"]] = nodes if isinstance(nodes, list) else []
+        extra = doc.get("extra")
+        groups = extra.get("groupNodes") if isinstance(extra, dict) else None
+        self.groups: dict[str, list[Any]] = {}
+        if isinstance(groups, dict):
+            for name, group in groups.items():
+                if isinstance(group, dict) and isinstance(group.get("nodes"), list):
+                    self.groups[name] = group["nodes"]
+
+    def read(self) -> list[ModelRef]:
+        self._graph(self.doc["nodes"], "", 0, ())
+        return self.refs
+
+    def _line(self, nodes: list[Any], index: int) -> int | None:
+        if self.lines is None:
+            return None
+        found = self.lines.lines_of(nodes)
+        return found[index] if found is not None and index < len(found) else None
+
+    def _where(self, nodes: list[Any], index: int) -> int | None:
+        # For errors: the line is worth finding even for a list without references.
+        return self._line(nodes, index)
+
+    def _graph(self, nodes: list[Any], prefix: str, outer_mode: int,
+               stack: tuple[str, ...]) -> None:
+        for index, node in enumerate(nodes):
+            if not isinstance(node, dict):
+                raise WorkflowReadError(
+                    f"node #{index + 1} of {'graph ' + stack[-1] if stack else 'the workflow'} "
+                    "is not an object", self.display, self._where(nodes, index))
+            node_id = node.get("id")
+            if isinstance(node_id, bool) or not isinstance(node_id, (int, str)) or node_id == "":
+                raise WorkflowReadError(
+                    "node has no 'id'" if node_id is None else f"node id {node_id!r} is invalid",
+                    self.display, self._where(nodes, index),
+                    hint="the file may have been edited by hand; reopen and save it in ComfyUI")
+            node_type = node.get("type")
+            if not isinstance(node_type, str):
+                raise WorkflowReadError(
+                    f"node {node_id} has no 'type'", self.display, self._where(nodes, index))
+            mode = node.get("mode")
+            own_mode = mode if isinstance(mode, int) and not isinstance(mode, bool) else 0
+            effective = own_mode or outer_mode
+            path = f"{prefix}{node_id}"
+            if node_type in self.subgraphs:
+                if node_type in stack or len(stack) >= MAX_SUBGRAPH_DEPTH:
+                    raise WorkflowReadError(
+                        f"subgraph {node_type} contains itself (node {path})",
+                        self.display, self._where(nodes, index))
+                self._graph(self.subgraphs[node_type], path + ":", effective,
+                            (*stack, node_type))
+            elif node_type.startswith(_GROUP_PREFIXES) and node_type[9:] in self.groups:
+                self._group(node, self.groups[node_type[9:]], path, effective)
+            else:
+                self._node(node, node_type, path, effective, nodes, index, None)
+
+    def _group(self, instance: dict[str, Any], inner: list[Any], path: str, mode: int) -> None:
+        """A group node's widgets_values are its inner nodes' widgets_values, concatenated."""
+        sizes = [
+            len(n["widgets_values"]) if isinstance(n, dict)
+            and isinstance(n.get("widgets_values"), list) else 0
+            for n in inner
+        ]
+        own = instance.get("widgets_values")
+        spread = isinstance(own, list) and len(own) == sum(sizes)
+        start = 0
+        for index, node in enumerate(inner):
+            if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+                continue
+            values = own[start : start + sizes[index]] if spread and isinstance(own, list) else None
+            start += sizes[index]
+            inner_mode = node.get("mode")
+            effective = inner_mode if isinstance(inner_mode, int) and inner_mode else mode
+            self._node(node, node["type"], f"{path}:{index}", effective, inner, index, values)
+
+    def _node(self, node: dict[str, Any], node_type: str, path: str, mode: int,
+              nodes: list[Any], index: int, values: list[Any] | None) -> None:
+        widgets = values if values is not None else node.get("widgets_values")
+        if not isinstance(widgets, (list, dict)) or not widgets:
+            return
+        slots = self.rules.slots_for(node_type)
+        found: list[tuple[int | None, str | None, str, Slot | None, str | None, bool]] = []
+        if isinstance(widgets, list):
+            entries = list(enumerate(widgets))
+            for slot in slots:
+                if slot.dict_key is not None:
+                    items: Iterator[tuple[int | None, str | None, Any]] = (
+                        (i, None, v) for i, v in entries
+                    )
+                    for i, _, value, enabled in _dict_entries(items, slot.dict_key):
+                        found.append((i, slot.input, value, slot, slot.dict_key, enabled))
+                elif slot.widget is not None and 0 <= slot.widget < len(widgets):
+                    value = widgets[slot.widget]
+                    if isinstance(value, str):
+                        found.append((slot.widget, slot.input, value, slot, None, True))
+            if not slots and node_type not in TEXT_NODE_TYPES:
+                for i, value in entries:
+                    if isinstance(value, str) and looks_like_model_file(value):
+                        found.append((i, None, value, None, None, True))
+        else:
+            for slot in slots:
+                if slot.dict_key is not None:
+                    named: Iterator[tuple[int | None, str | None, Any]] = (
+                        (None, str(n), v) for n, v in widgets.items()
+                    )
+                    for _, name, value, enabled in _dict_entries(named, slot.dict_key):
+                        found.append((None, name, value, slot, slot.dict_key, enabled))
+                elif slot.input is not None and isinstance(widgets.get(slot.input), str):
+                    found.append((None, slot.input, widgets[slot.input], slot, None, True))
+            if not slots and node_type not in TEXT_NODE_TYPES:
+                for name, value in widgets.items():
+                    if isinstance(value, str) and looks_like_model_file(value):
+                        found.append((None, str(name), value, None, None, True))
+        seen: set[tuple[int | None, str | None, str | None]] = set()
+        declared: dict[str, DeclaredModel] | None = None
+        for widget_index, name, value, found_slot, key, enabled in found:
+            if _ignored(value, found_slot, self.rules) or (widget_index, name, key) in seen:
+                continue
+            seen.add((widget_index, name, key))
+            if declared is None:
+                declared = _declared(node)
+            self.refs.append(ModelRef(
+                workflow=self.display, node_id=path, node_type=node_type,
+                widget_index=widget_index, input=name, value=value, mode=mode, enabled=enabled,
+                line=self._line(nodes, index), key=key, declared=declared.get(value),
+                slot=found_slot,
+            ))
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _declared(node: dict[str, Any]) -> dict[str, DeclaredModel]:
+    """`properties.models` by name; a missing or malformed list (`properties: null`) is none."""
+    properties = node.get("properties")
+    models = properties.get("models") if isinstance(properties, dict) else None
+    out: dict[str, DeclaredModel] = {}
+    for entry in models if isinstance(models, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            out.setdefault(entry["name"], DeclaredModel(
+                name=entry["name"], url=_opt_str(entry.get("url")),
+                directory=_opt_str(entry.get("directory")), hash=_opt_str(entry.get("hash")),
+                hash_type=_opt_str(entry.get("hash_type")),
+            ))
+    return out
