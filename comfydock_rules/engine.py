@@ -1,0 +1,248 @@
+"""The resolution engine: every model reference to exact, fuzzy, ambiguous or missing.
+
+Order for one reference (docs/matching.md): recorded pin, the path as ComfyUI loads it, a hash
+the workflow declares, the same file name elsewhere in the slot's directories, a case-only
+difference, name similarity. The first step that finds something decides; a later step never
+overrides an earlier one. Refs repeat across workflows, so each distinct (slot, value, pin,
+declared hash) is resolved once and the answer copied to every ref that shares it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+
+from .extensions import extension_of
+from .lookup import Lookup
+from .model import Candidate, MatchPolicy, ModelFile, ModelRef, Resolution, reference_sort_key
+from .names import normalize
+from .similarity import reason, similarity
+
+MAX_CANDIDATES = 5
+DEFAULT_POLICY = MatchPolicy()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    """What the ref-independent part of a resolution found."""
+
+    status: str
+    method: str | None
+    score: float | None
+    resolved: ModelFile | None
+    candidates: tuple[Candidate, ...] = ()
+    flags: frozenset[str] = frozenset()
+    messages: tuple[str, ...] = ()
+
+
+def _sort_key(ref: ModelRef) -> tuple[object, ...]:
+    # reference_sort_key, then fields that tell apart refs it considers equal, so that the
+    # output order never depends on the input order.
+    return (*reference_sort_key(ref), ref.mode, ref.enabled, ref.line or 0, ref.node_type)
+
+
+def _prefer_key(f: ModelFile) -> tuple[int, str]:
+    """Among paths of one model, the shallowest, then the first by path."""
+    return (f.relative_path.count("/"), f.relative_path)
+
+
+def _depth_name(f: ModelFile) -> str:
+    return f.relative_path.rsplit("/", 1)[0] + "/" if "/" in f.relative_path else ""
+
+
+class Engine:
+    """Resolves refs against one Lookup; remembers answers for repeated (slot, value)."""
+
+    def __init__(self, lookup: Lookup) -> None:
+        self.lookup = lookup
+        self._cache: dict[tuple[object, ...], _Outcome] = {}
+
+    def resolve(self, ref: ModelRef, pin: str | None = None) -> Resolution:
+        declared = ref.declared
+        key = (
+            ref.slot, ref.lookup_value, ref.node_type, pin,
+            declared.hash if declared else None, declared.hash_type if declared else None,
+        )
+        outcome = self._cache.get(key)
+        if outcome is None:
+            outcome = self._resolve(ref, pin)
+            self._cache[key] = outcome
+        flags = set(outcome.flags)
+        if ref.bypassed:
+            flags.add("bypassed")
+        url = None
+        download_directory = None
+        if outcome.status == "missing":
+            if declared is not None:
+                url = declared.url
+                download_directory = declared.directory
+            if download_directory is None and ref.slot is not None and ref.slot.directories:
+                download_directory = ref.slot.directories[0]
+        return Resolution(
+            ref=ref,
+            status=outcome.status,
+            method=outcome.method,
+            score=outcome.score,
+            resolved=outcome.resolved,
+            candidates=outcome.candidates,
+            flags=tuple(sorted(flags)),
+            url=url,
+            download_directory=download_directory,
+            messages=outcome.messages,
+        )
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def _resolve(self, ref: ModelRef, pin: str | None) -> _Outcome:
+        lk = self.lookup
+        slot = ref.slot
+        value = ref.lookup_value
+        basename = value.rsplit("/", 1)[-1]
+        policy = slot.match if slot is not None else DEFAULT_POLICY
+        directories = slot.directories if slot is not None else lk.directories
+        dirset = frozenset(directories)
+        extensions = frozenset(slot.extensions) if slot is not None else frozenset()
+        flags: set[str] = set() if slot is not None else {"no_rule"}
+        messages: list[str] = []
+
+        def loadable(f: ModelFile) -> bool:
+            return f.directory in dirset and (
+                not extensions or extension_of(f.filename) in extensions)
+
+        # 1. a recorded pin, wherever its file lives now
+        if pin:
+            hits = lk.by_hash.get(pin.strip().lower())
+            if hits:
+                pick = min(hits, key=lambda f: (
+                    not loadable(f), f.path_in_directory != value, *_prefer_key(f)))
+                where = "" if loadable(pick) else " (outside the directories this node loads from)"
+                return _Outcome("exact", "pinned", 1.0, pick,
+                                (Candidate(pick, 1.0, f"recorded pin {pin}{where}"),),
+                                frozenset(flags))
+            flags.add("stale_pin")
+            messages.append(f"recorded hash {pin} is no longer in the index")
+
+        # 2. the path as ComfyUI would load it
+        for directory in directories:
+            f = lk.by_path.get(f"{directory}/{value}")
+            if f is not None and loadable(f):
+                return _Outcome("exact", "path", 1.0, f,
+                                (Candidate(f, 1.0, f"loads as written from {directory}/"),),
+                                frozenset(flags), tuple(messages))
+
+        same_name = lk.by_name.get(basename, [])
+        elsewhere: list[Candidate] = []
+        if slot is not None and not any(loadable(f) for f in same_name):
+            for f in same_name:
+                if f.directory not in dirset:
+                    elsewhere.append(Candidate(
+                        f, 1.0,
+                        f"same name in {f.directory}/, which {ref.node_type} does not load from"))
+            if elsewhere:
+                flags.add("wrong_directory")
+
+        def finish(outcome: _Outcome) -> _Outcome:
+            cands = list(outcome.candidates)
+            if elsewhere:
+                n_elsewhere = min(len(elsewhere), max(1, MAX_CANDIDATES - len(cands)))
+                cands = cands[: MAX_CANDIDATES - n_elsewhere] + elsewhere[:n_elsewhere]
+            return dataclasses.replace(
+                outcome, candidates=tuple(cands[:MAX_CANDIDATES]), flags=frozenset(flags),
+                messages=tuple(messages) + outcome.messages)
+
+        # 3. a hash the workflow declares
+        declared = ref.declared
+        if declared is not None and declared.hash:
+            found = lk.by_declared_hash(declared.hash, declared.hash_type)
+            hits = [f for f in found if loadable(f)]
+            if hits:
+                kind = declared.hash_type or "hash"
+                return finish(self._by_identity(
+                    hits, "hash", policy, lambda f: f"same {kind} as declared, in {_where(f)}"))
+
+        # 4. the same file name elsewhere in the slot's directories
+        hits = [f for f in same_name if loadable(f)]
+        if hits:
+            return finish(self._by_identity(
+                hits, "filename", policy, lambda f: f"same file name in {_where(f)}"))
+
+        # 5. a case-only difference
+        folded = basename.casefold()
+        hits = [f for f in lk.by_name_cf.get(folded, []) if loadable(f)]
+        if hits:
+            return finish(self._by_identity(
+                hits, "casefold", policy, lambda f: f"same name up to case in {_where(f)}"))
+
+        # 6. name similarity
+        return finish(self._similar(value, directories, loadable, policy))
+
+    def _by_identity(self, hits: list[ModelFile], method: str, policy: MatchPolicy,
+                     why: Callable[[ModelFile], str]) -> _Outcome:
+        """Files found by name or hash: one model (one hash) is a pick, several are a choice."""
+        groups: dict[str, list[ModelFile]] = {}
+        for f in sorted(hits, key=_prefer_key):
+            groups.setdefault(f.hash, []).append(f)
+        firsts = sorted((g[0] for g in groups.values()), key=_prefer_key)
+        cands = tuple(Candidate(f, 1.0, why(f)) for f in firsts[:MAX_CANDIDATES])
+        if len(groups) > 1:
+            return _Outcome("ambiguous", None, 1.0, None, cands, messages=(
+                f"{len(groups)} different models match by {method}; record the one meant",))
+        if method not in policy.auto_pick_methods:
+            return _Outcome("ambiguous", None, 1.0, None, cands, messages=(
+                f"found by {method}, which this slot's policy does not auto-pick",))
+        return _Outcome("fuzzy", method, 1.0, firsts[0], cands)
+
+    def _similar(self, value: str, directories: Sequence[str],
+                 loadable: Callable[[ModelFile], bool], policy: MatchPolicy) -> _Outcome:
+        name = normalize(value)
+        scored: list[tuple[float, str, ModelFile, str, bool]] = []
+        for f, other in self.lookup.similar(name, directories):
+            if not loadable(f):
+                continue
+            sim = similarity(name, other, policy.protected)
+            if sim.score < policy.suggest_min:
+                continue
+            scored.append((sim.score, f.relative_path, f, reason(sim), not sim.conflicts))
+        if not scored:
+            return _Outcome("missing", None, None, None)
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        best_per_hash: dict[str, tuple[float, str, ModelFile, str, bool]] = {}
+        for item in scored:
+            best_per_hash.setdefault(item[2].hash, item)
+        ranked = sorted(best_per_hash.values(), key=lambda item: (-item[0], item[1]))
+        cands = tuple(Candidate(f, s, why) for s, _, f, why, _ in ranked[:MAX_CANDIDATES])
+        best_score, _, best_file, _, clean = ranked[0]
+        why_not = ""
+        if not clean:
+            why_not = "its name differs in a protected token class"
+        elif best_score < policy.auto_pick_min_score:
+            why_not = f"score {best_score:.2f} is below {policy.auto_pick_min_score:.2f}"
+        elif len(ranked) > 1 and round(best_score - ranked[1][0], 4) < policy.auto_pick_min_margin:
+            why_not = (f"{ranked[1][2].relative_path} scores within "
+                       f"{policy.auto_pick_min_margin:.2f}")
+        elif "similar" not in policy.auto_pick_methods:
+            why_not = "this slot's policy does not auto-pick by similarity"
+        if why_not:
+            return _Outcome("ambiguous", None, best_score, None, cands, messages=(
+                f"best candidate {best_file.relative_path} not picked: {why_not}",))
+        return _Outcome("fuzzy", "similar", best_score, best_file, cands)
+
+
+def _where(f: ModelFile) -> str:
+    return _depth_name(f) or f.relative_path
+
+
+def resolve_all(
+    refs: Sequence[ModelRef],
+    files: Sequence[ModelFile],
+    pins: Mapping[tuple[str, str], str] | None = None,
+    *,
+    lookup: Lookup | None = None,
+) -> tuple[Resolution, ...]:
+    """One Resolution per ref, in report order. Pass `lookup` to reuse tables across calls."""
+    engine = Engine(lookup if lookup is not None else Lookup.build(files))
+    pins = pins or {}
+    return tuple(
+        engine.resolve(ref, pins.get((ref.workflow, ref.value)))
+        for ref in sorted(refs, key=_sort_key)
+    )

@@ -1,0 +1,119 @@
+"""How alike two model names are, and whether they disagree on what makes a model itself.
+
+The score mixes Jaro-Winkler on the normalised names (catches spelling drift) with token
+agreement (a missing or extra word costs a lot, so `qwen_image` is not `qwen_image_edit`).
+A protected-class conflict does not lower the score; it forbids an automatic pick, so a report
+can still offer `flux1-schnell` as a candidate for `flux1-dev` without ever choosing it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .names import FULL_PRECISIONS, PRECISION, Name, same_spelling, token_class
+
+SAME_SKELETON_SCORE = 0.99
+"""Names that differ only in case or separators."""
+DOWNLOAD_SUFFIX_SCORE = 0.97
+"""Names that differ by a download suffix such as " (1)"."""
+DROPPED_PRECISION_FACTOR = 0.98
+"""One name drops a full precision (fp16, bf16, fp32) that the other carries."""
+PRECISION_TOKEN_WEIGHT = 0.5
+OTHER_EXTENSION_FACTOR = 0.9
+"""Another file format (.ckpt for .safetensors) is offered, never picked by name alone."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    token_class: str
+    ref_values: tuple[str, ...]
+    file_values: tuple[str, ...]
+
+    def describe(self) -> str:
+        ref = "/".join(self.ref_values) or "none"
+        other = "/".join(self.file_values) or "none"
+        return f"differs in {self.token_class}: {other} vs {ref}"
+
+
+@dataclass(frozen=True)
+class Similarity:
+    score: float
+    conflicts: tuple[Conflict, ...] = ()
+    same_spelling: bool = False
+
+
+def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflict, ...]:
+    """Protected token classes whose values differ between the names.
+
+    A class present on one side only is a conflict (`flux1` vs `flux1-dev`, `sd_xl_1.0` vs
+    `sd_xl_base_1.0`), except for precision when the present side is a full precision: a
+    renamed copy of `t5xxl_fp16` called `t5xxl` is the same weights, `flux1-dev-fp8` is not
+    `flux1-dev`.
+    """
+    found: list[Conflict] = []
+    for cls in sorted(set(protected)):
+        mine = ref.of_class(cls)
+        theirs = other.of_class(cls)
+        if mine == theirs:
+            continue
+        if cls == PRECISION and (
+            (not mine and theirs <= FULL_PRECISIONS) or (not theirs and mine <= FULL_PRECISIONS)
+        ):
+            continue
+        found.append(Conflict(cls, tuple(sorted(mine)), tuple(sorted(theirs))))
+    return tuple(found)
+
+
+def _weight(token: str) -> float:
+    # Precision tokens say less about which model a file is than words do; their difference is
+    # judged by the protected-class check, not the score.
+    return PRECISION_TOKEN_WEIGHT if token_class(token) == PRECISION else 1.0
+
+
+def _dice(a: Counter[str], b: Counter[str]) -> float:
+    total = sum(_weight(t) * n for t, n in (a + b).items())
+    if total == 0:
+        return 1.0
+    return 2.0 * sum(_weight(t) * n for t, n in (a & b).items()) / total
+
+
+def similarity(ref: Name, other: Name, protected: Iterable[str]) -> Similarity:
+    """Score in [0, 1], rounded to 4 places so reports are stable across platforms."""
+    import jellyfish
+
+    if same_spelling(ref, other):
+        if ref.skeleton == other.skeleton:
+            return Similarity(SAME_SKELETON_SCORE, (), True)
+        return Similarity(DOWNLOAD_SUFFIX_SCORE, (), True)
+    mine = list(ref.tokens)
+    theirs = list(other.tokens)
+    factor = 1.0
+    if not ref.precision and other.precision and other.precision <= FULL_PRECISIONS:
+        theirs = [t for t in theirs if t not in other.precision]
+        factor *= DROPPED_PRECISION_FACTOR
+    elif not other.precision and ref.precision and ref.precision <= FULL_PRECISIONS:
+        mine = [t for t in mine if t not in ref.precision]
+        factor *= DROPPED_PRECISION_FACTOR
+    if ref.extension != other.extension:
+        factor *= OTHER_EXTENSION_FACTOR
+    key_a, key_b = " ".join(mine), " ".join(theirs)
+    jw = jellyfish.jaro_winkler_similarity(key_a, key_b) if key_a and key_b else 0.0
+    jw_sorted = jellyfish.jaro_winkler_similarity(
+        " ".join(sorted(mine)), " ".join(sorted(theirs))) if key_a and key_b else 0.0
+    dice = _dice(Counter(mine), Counter(theirs))
+    score = (0.5 * max(jw, jw_sorted) + 0.5 * dice) * factor
+    return Similarity(round(score, 4), conflicts(ref, other, protected), False)
+
+
+def reason(sim: Similarity) -> str:
+    """The candidate's reason text: `similar 0.94; differs in precision: fp8 vs fp16`."""
+    if sim.same_spelling:
+        if sim.score == SAME_SKELETON_SCORE:
+            return f"similar {sim.score:.2f}; same name up to case and separators"
+        return f"similar {sim.score:.2f}; same name up to a download suffix"
+    text = f"similar {sim.score:.2f}"
+    for conflict in sim.conflicts:
+        text += f"; {conflict.describe()}"
+    return text
