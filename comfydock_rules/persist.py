@@ -257,15 +257,9 @@ def plan_changes(
 
     drop: list[str] = []
     if prune:
-        # A registry entry goes only when this run removed or moved its last pin.
+        # A registry entry no pin of any workflow names any more goes too.
         in_use = {digest for pins in final.values() for digest in pins.values()}
-        touched = {workflows[r.workflow][r.reference].hash for r in removals}
-        touched |= {
-            workflows[w.workflow][w.reference].hash
-            for w in writes
-            if w.reference in workflows.get(w.workflow, {})
-        }
-        drop = sorted(d for d in touched - in_use if d in registry)
+        drop = sorted(d for d in registry if d not in in_use and d not in models)
 
     plan = PatchPlan(
         pins=tuple(writes),
