@@ -166,10 +166,11 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     if roots_given or extra:
         from comfydock_rules import index_db
         from comfydock_rules.paths import default_db_path
+        from comfydock_rules.scan import Root
 
-        roots = [index_db.Root.plain(Path(root)) for root in roots_given]
+        roots = [Root.plain(Path(root)) for root in roots_given]
         if extra:
-            roots.extend(_extra_roots(index_db, Path(extra)))
+            roots.extend(_extra_roots(Path(extra)))
         db_path = Path(db) if db else default_db_path()
         index_db.update_index(roots, db_path)
         return tuple(index_load.load_index(db_path))
@@ -185,21 +186,11 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     )
 
 
-def _extra_roots(index_db: Any, path: Path) -> list[Any]:
-    """Roots from ComfyUI's extra_model_paths.yaml, through whichever reader the index has."""
-    for module_name, func_name in (
-        ("comfydock_rules.extra_model_paths", "read_roots"),
-        ("comfydock_rules.extra_model_paths", "load_roots"),
-        ("comfydock_rules.index_db", "roots_from_extra_model_paths"),
-    ):
-        try:
-            module = __import__(module_name, fromlist=[func_name])
-        except ImportError:
-            continue
-        func = getattr(module, func_name, None)
-        if func is not None:
-            return list(func(path))
-    raise ToolInputError("--extra-model-paths is not supported by this build's index")
+def _extra_roots(path: Path) -> list[Any]:
+    """Roots from ComfyUI's extra_model_paths.yaml (one per category folder)."""
+    from comfydock_rules.extra_paths import load_extra_model_paths
+
+    return list(load_extra_model_paths(path))
 
 
 def _write(path: str, text: str) -> None:

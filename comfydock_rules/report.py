@@ -62,7 +62,7 @@ def build_report(
         resolutions=ordered,
         workflows=tuple(sorted(set(workflows))),
         errors=problems,
-        fail_on=tuple(fail_on),
+        fail_on=tuple(word for word in GATE_WORDS if word in fail_on),
     )
 
 

@@ -23,7 +23,7 @@ from comfydock_rules.report import (
 LIMIT_BYTES = 1024 * 1024
 _MARGIN = 4096
 _SPECIAL = frozenset("\\`*_{}[]()#|~!:$")
-_URL_SAFE = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+$")
+_URL_SAFE = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 
 
 def escape(text: str) -> str:
