@@ -63,9 +63,10 @@ def run_check(corpus: Path, models: Path, work: Path) -> tuple[list[dict[str, An
     to the corpus' workflows/ folder so that they meet truth.jsonl."""
     workflows_dir = corpus / "workflows"
     report_path = work / "report.json"
-    args = [*command(), "check", "--models", str(models), "--db", str(work / "index.sqlite"),
-            "--format", "json", "--output", str(report_path),
-            *(str(workflows_dir / w) for w in truth_workflows(corpus))]
+    # Workflows first: --models takes one or more values.
+    args = [*command(), "check", *(str(workflows_dir / w) for w in truth_workflows(corpus)),
+            "--models", str(models), "--db", str(work / "index.sqlite"),
+            "--format", "json", "--output", str(report_path)]
     env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(work / "cache"))
     env.pop("GITHUB_ACTIONS", None)
     start = time.perf_counter()
