@@ -62,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--pyproject", metavar="PATH", type=Path, default=None,
-        help="the pyproject.toml to read pins from and record them in "
-        "(default: the nearest pyproject.toml from the current folder upwards)",
+        help="the pyproject.toml to read pins from and record them in; created when missing "
+        "(default: the nearest pyproject.toml from the current folder upwards, "
+        "up to the repository's root)",
     )
     group.add_argument(
         "--patch", metavar="FILE", default=None,

@@ -67,12 +67,15 @@ class PyprojectPins:
 
 
 def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml in `start` or a parent folder, as pip and ruff look it up."""
+    """The nearest pyproject.toml in `start` or a parent folder, stopping at a repository's root
+    (as `check` finds its settings), so that a parent project's pins are never written."""
     here = start.absolute()
     for folder in (here, *here.parents):
         candidate = folder / PYPROJECT
         if candidate.is_file():
             return candidate
+        if (folder / ".git").exists():
+            return None
     return None
 
 

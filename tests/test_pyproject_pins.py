@@ -35,6 +35,10 @@ def test_nearest_pyproject_is_found_upwards(tmp_path: Path) -> None:
     assert find_pyproject(deep) == tmp_path.absolute() / "pyproject.toml"
     (tmp_path / "a" / "pyproject.toml").write_text("")
     assert find_pyproject(deep) == tmp_path.absolute() / "a" / "pyproject.toml"
+    # A repository's root ends the search: an outer project's file is not this one's.
+    (tmp_path / "a" / "pyproject.toml").unlink()
+    (tmp_path / "a" / ".git").mkdir()
+    assert find_pyproject(deep) is None
 
 
 def test_workflow_name_is_the_stem() -> None:
