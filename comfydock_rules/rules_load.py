@@ -46,6 +46,11 @@ class Built:
     skipped: dict[str, list[RawSlot]] = field(default_factory=dict)
     raw: dict[int, RawSlot] = field(default_factory=dict)
     """id(Slot) -> the raw slot it was built from."""
+    defaults: dict[str, Setting] = field(default_factory=dict)
+    by_directory: dict[str, dict[str, Setting]] = field(default_factory=dict)
+    directory_sources: dict[str, str] = field(default_factory=dict)
+    node_sources: dict[str, str] = field(default_factory=dict)
+    """Node type -> `file:line:column` of the definition in force."""
 
 
 class _Loader:
@@ -152,7 +157,10 @@ def _merge(layers: list[Layer]) -> Built:
     for settings in by_directory.values():
         _check_order(defaults, settings, base_values)
     alias = {name: folders for name, (folders, _) in directories.items()}
-    built = Built(RuleSet(nodes={}), layers)
+    built = Built(RuleSet(nodes={}), layers, defaults=defaults, by_directory=by_directory)
+    built.directory_sources = {name: where for name, (_, where) in directories.items()}
+    for layer in layers:
+        built.node_sources.update(layer.node_locations)
     built.policy_sources = {k: defaults[k][1] if k in defaults else "built-in default"
                             for k in POLICY_KEYS}
 
@@ -212,7 +220,12 @@ def _check_order(settings: dict[str, Setting], specific: dict[str, Setting],
     high = merged.get("auto_pick_min_score", (base["auto_pick_min_score"], "built-in default"))
     if high[0] >= low[0]:
         return
-    blame = high if "auto_pick_min_score" in specific or "suggest_min" not in specific else low
+    if "auto_pick_min_score" in specific:
+        blame = high
+    elif "suggest_min" in specific:
+        blame = low
+    else:
+        blame = high if high[1] != "built-in default" else low
     where = blame[1]
     path, line, col = _split_location(where)
     raise ToolInputError(
