@@ -62,7 +62,8 @@ def corpus_refs(corpus: Path) -> dict[str, tuple[ModelRef, ...]]:
 
 def instance_paths(doc: dict[str, Any]) -> dict[str, list[str]]:
     """Subgraph id -> every node-id path (from the root) of its instances."""
-    subgraphs = {s["id"]: s.get("nodes", []) for s in doc.get("definitions", {}).get("subgraphs", [])}
+    definitions = doc.get("definitions", {}).get("subgraphs", [])
+    subgraphs = {s["id"]: s.get("nodes", []) for s in definitions}
     paths: dict[str, list[str]] = defaultdict(list)
 
     def walk(nodes: list[dict[str, Any]], prefix: str, depth: int) -> None:
