@@ -142,3 +142,16 @@ def test_difflib_baseline_picks_the_confusable_variant() -> None:
 def test_norm_key_ignores_case_separators_and_extension(name: str) -> None:
     stem = name.rsplit(".", 1)[0]
     assert norm_key(name) == norm_key(stem.upper().replace("_", " ") + ".pt")
+
+
+def test_scorer_names_misses_that_are_not_wrong_picks() -> None:
+    library, directories = _hand_made()
+    refs = [
+        _ref("4", "VAELoader", "c-dev.safetensors", "missing", None),
+        _ref("3", "LoraLoader", "b_v1.safetensors", "ambiguous", None,
+             ("loras/b_v2.safetensors", "loras/B_V1.safetensors")),
+    ]
+    score = score_references(refs, library, directories)
+    assert score.misses == {"confusable: missing, variant not listed": 1,
+                            "renamed: ambiguous, right file not first": 1}
+    assert not score.causes

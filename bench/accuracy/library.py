@@ -82,7 +82,7 @@ class Label:
 class LibraryFile:
     relative_path: str
     role: str
-    """target, variant, distractor or lookalike."""
+    """target, variant, distractor or `lookalike (<kind>)` (names.look_alike)."""
     origin: str = ""
     """The truth name a target / variant stands for, or the name a look-alike was made from."""
 
@@ -234,13 +234,13 @@ def build_library(corpus: Path, seed: int, scale: float = 1.0) -> Library:
         while have < want and attempts < want * 20:
             attempts += 1
             a, b = rng.choice(sources), rng.choice(sources)
-            new = look_alike(a, b, rng)
+            kind, new = look_alike(a, b, rng)
             if not new or norm_key(new) in forbidden or norm_key(new) == "":
                 continue
             sub = rng.choice(SUBFOLDERS) + "/" if rng.random() < 0.25 else ""
             path = f"{directory}/{sub}{new}"
             if placer.free(path):
-                placer.put(path, "lookalike", a)
+                placer.put(path, f"lookalike ({kind})", a)
                 have += 1
 
     files = sorted(placer.files, key=lambda f: f.relative_path)

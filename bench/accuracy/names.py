@@ -187,8 +187,13 @@ def _segments(stem: str) -> list[str]:
     return _SEGMENT.findall(stem)
 
 
-def look_alike(a: str, b: str, rng: random.Random) -> str:
-    """A plausible new name from two real names of one directory (crossover or one edit)."""
+def look_alike(a: str, b: str, rng: random.Random) -> tuple[str, str]:
+    """(kind, name): a plausible new name from two real names of one directory.
+
+    Kinds: `swap` (a word replaced by a word of the other name), `splice` (head of one, tail of
+    the other), `suffix` (an extra segment such as `_lora`, `-v2`), `prefix` (a word of the other
+    name in front). `suffix` and `prefix` keep the whole real name inside the new one.
+    """
     stem_a, ext = split_ext(a)
     stem_b, _ = split_ext(b)
     sa, sb = _segments(stem_a), _segments(stem_b)
@@ -196,18 +201,18 @@ def look_alike(a: str, b: str, rng: random.Random) -> str:
     words_b = [s for s in sb if s not in "-_. "]
     mode = rng.randrange(4)
     if mode == 0 and len(words_a) > 1 and words_b:
-        # Swap one word for a word of the other name.
         i = rng.choice(words_a[1:])
         sa[i] = rng.choice(words_b)
-        stem = "".join(sa)
+        kind, stem = "swap", "".join(sa)
     elif mode == 1 and len(sa) > 2 and len(sb) > 2:
-        # Head of one, tail of the other.
         stem = "".join(sa[: rng.randrange(1, len(sa))]) + "".join(sb[rng.randrange(1, len(sb)):])
+        kind = "splice"
     elif mode == 2:
         sep = "_" if "_" in stem_a else "-"
-        stem = stem_a + sep + rng.choice(_EXTRA_SEGMENTS)
+        kind, stem = "suffix", stem_a + sep + rng.choice(_EXTRA_SEGMENTS)
     else:
         sep = "_" if "_" in stem_a else "-"
+        kind = "prefix" if words_b else "suffix"
         stem = rng.choice(words_b) + sep + stem_a if words_b else stem_a + "_alt"
     stem = re.sub(r"([-_. ])[-_. ]+", r"\1", stem)
-    return stem.strip("-_. ") + ext
+    return kind, stem.strip("-_. ") + ext

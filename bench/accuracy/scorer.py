@@ -32,6 +32,9 @@ class Score:
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     causes: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    misses: Counter[str] = field(default_factory=Counter)
+    """Other failures of a scenario's check (not wrong picks), by what happened."""
+    miss_examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     unlabelled: int = 0
 
     def add(self, other: Score) -> None:
@@ -41,6 +44,10 @@ class Score:
         for cause, items in other.examples.items():
             room = EXAMPLES_PER_CAUSE - len(self.examples[cause])
             self.examples[cause].extend(items[:max(room, 0)])
+        self.misses.update(other.misses)
+        for cause, items in other.miss_examples.items():
+            room = EXAMPLES_PER_CAUSE - len(self.miss_examples[cause])
+            self.miss_examples[cause].extend(items[:max(room, 0)])
         self.unlabelled += other.unlabelled
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,6 +55,8 @@ class Score:
             "counts": {g: {k: c[k] for k in COUNTS} for g, c in sorted(self.counts.items())},
             "wrong_pick_causes": dict(sorted(self.causes.items())),
             "examples": {k: v for k, v in sorted(self.examples.items())},
+            "misses": dict(sorted(self.misses.items())),
+            "miss_examples": {k: v for k, v in sorted(self.miss_examples.items())},
             "unlabelled_refs": self.unlabelled,
         }
 
@@ -131,7 +140,32 @@ def score_references(refs: Iterable[Mapping[str, Any]], library: Library,
                     c["right_first"] += 1
             if label.variant is not None and label.variant in candidates:
                 c["variant_listed"] += 1
+            miss = _miss(label, status, candidates, flags)
+            if miss:
+                result.misses[miss] += 1
+                if len(result.miss_examples[miss]) < EXAMPLES_PER_CAUSE:
+                    shown = ", ".join(str(x) for x in candidates[:3]) or "none"
+                    result.miss_examples[miss].append(
+                        f"{ref['workflow']} node {ref['node_id']}: {ref['value']!r}; "
+                        f"candidates: {shown}")
     return result
+
+
+def _miss(label: Label, status: object, candidates: list[str | None],
+          flags: list[str]) -> str:
+    """Why a reference that was not picked still fails its scenario's check ('' if it passes)."""
+    if label.scenario in ("subfolder", "renamed"):
+        if status == "missing" or label.target not in candidates:
+            return f"{label.scenario}: {status}, right file not a candidate"
+        if candidates[0] != label.target:
+            return f"{label.scenario}: ambiguous, right file not first"
+    if label.scenario == "present":
+        return f"present: {status}"
+    if label.scenario == "confusable" and label.variant not in candidates:
+        return f"confusable: {status}, variant not listed"
+    if label.scenario == "wrong_directory" and "wrong_directory" not in flags:
+        return "wrong_directory: not flagged"
+    return ""
 
 
 def _pct(n: int, d: int) -> str:
@@ -186,6 +220,12 @@ def format_table(score: Score, title: str) -> str:
         if len(ranked) > MAX_CAUSES:
             rest = sum(n for _, n in ranked[MAX_CAUSES:])
             lines.append(f"  {rest:>5}  in {len(ranked) - MAX_CAUSES} other causes (--json)")
+    if score.misses:
+        lines.append("other misses of a scenario's check:")
+        for miss, n in sorted(score.misses.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {n:>5}  {miss}")
+            for example in score.miss_examples[miss][:2]:
+                lines.append(f"           e.g. {example}")
     return "\n".join(lines)
 
 
