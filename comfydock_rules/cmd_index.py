@@ -1,17 +1,143 @@
-"""`comfydock-rules index`: placeholder until the subcommand lands."""
+"""`comfydock-rules index`: build or update the model index, export a snapshot, print stats.
+
+`index ROOT...` indexes; a first positional of `export` or `stats` picks that action instead
+(a models root really named so is still reachable as `./export`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
+
+from comfydock_rules.errors import ToolInputError
+from comfydock_rules.paths import default_db_path
+
+ACTIONS = ("export", "stats")
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("index", help="(not yet available)")
+    default_db = default_db_path()
+    parser = sub.add_parser(
+        "index",
+        help="index model files by content hash (also: index export, index stats)",
+        description=(
+            "Scan models roots into a SQLite index of model files keyed by ComfyDock's quick "
+            "hash. Unchanged files (same size and mtime) are not read again. "
+            "'index export --out FILE' writes a JSON snapshot for CI; 'index stats' prints "
+            f"counts per directory. Default index: {default_db}"
+        ),
+        usage=(
+            "%(prog)s [ROOT ...] [--db PATH] [--extra-model-paths FILE] [--workers N] "
+            "[--quiet] [--rebuild]\n"
+            "       %(prog)s export [--db PATH] --out FILE\n"
+            "       %(prog)s stats [--db PATH]"
+        ),
+    )
+    parser.add_argument(
+        "targets", nargs="*", metavar="ROOT",
+        help="models folders holding checkpoints/, loras/, ... (or the action: export, stats)",
+    )
+    parser.add_argument("--db", type=Path, default=None, metavar="PATH",
+                        help=f"index database (default: {default_db})")
+    parser.add_argument("--extra-model-paths", type=Path, action="append", default=[],
+                        metavar="FILE",
+                        help="ComfyUI extra_model_paths.yaml whose folders are indexed too "
+                             "(repeatable)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="hashing threads (default: CPU count, at most 8)")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bar and no summary line; warnings still print")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="delete the index and build it from scratch (for a corrupt index)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="export: the JSON snapshot to write ('-' for stdout)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("comfydock-rules index: not yet available\n")
-    return 2
+    targets: list[str] = list(args.targets)
+    db_path: Path = args.db if args.db is not None else default_db_path()
+    action = targets[0] if targets and targets[0] in ACTIONS else None
+    if action is not None:
+        if len(targets) > 1:
+            raise ToolInputError(f"'index {action}' takes no ROOT arguments "
+                                 f"(got {' '.join(targets[1:])})")
+        for flag, value in (("--extra-model-paths", args.extra_model_paths),
+                            ("--workers", args.workers), ("--rebuild", args.rebuild)):
+            if value:
+                raise ToolInputError(f"{flag} does not apply to 'index {action}'")
+        if action == "export":
+            return _export(db_path, args.out)
+        return _stats(db_path)
+    if args.out is not None:
+        raise ToolInputError("--out applies to 'index export' only")
+    return _index(targets, db_path, args)
+
+
+def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
+    from comfydock_rules.index_db import update_index
+    from comfydock_rules.scan import Root
+
+    if args.workers is not None and args.workers < 1:
+        raise ToolInputError(f"--workers must be at least 1 (got {args.workers})")
+    roots = [Root.plain(target) for target in targets]
+    if args.extra_model_paths:
+        from comfydock_rules.extra_paths import load_extra_model_paths
+
+        for yaml_path in args.extra_model_paths:
+            roots.extend(load_extra_model_paths(yaml_path))
+    if not roots:
+        raise ToolInputError(
+            "no models root given",
+            hint="comfydock-rules index ROOT... [--extra-model-paths FILE] [--db PATH]",
+        )
+    summary = update_index(
+        roots, db_path, workers=args.workers,
+        progress=not args.quiet and sys.stderr.isatty(), rebuild=args.rebuild,
+    )
+    for warning in summary.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if not args.quiet:
+        sys.stdout.write(f"{summary.line()}\nindex: {db_path}\n")
+    return 0
+
+
+def _export(db_path: Path, out: Path | None) -> int:
+    from comfydock_rules.index_load import load_index
+    from comfydock_rules.snapshot import dumps, write_snapshot
+
+    if out is None:
+        raise ToolInputError("'index export' needs --out FILE (or --out - for stdout)")
+    files = load_index(db_path)
+    if str(out) == "-":
+        sys.stdout.write(dumps(files))
+    else:
+        write_snapshot(files, out)
+        sys.stderr.write(f"wrote {len(files)} files to {out}\n")
+    return 0
+
+
+def _stats(db_path: Path) -> int:
+    from comfydock_rules.index_load import load_index
+
+    files = load_index(db_path)
+    counts: dict[str, list[int]] = {}
+    hashes: set[tuple[str, str | None]] = set()
+    for item in files:
+        row = counts.setdefault(item.directory, [0, 0])
+        row[0] += 1
+        row[1] += item.size
+        hashes.add((item.hash, item.full_blake3))
+    width = max([len("directory"), len("total"), *map(len, counts)])
+    lines = [f"{'directory':<{width}}  {'files':>7}  {'bytes':>15}"]
+    for directory in sorted(counts):
+        number, size = counts[directory]
+        lines.append(f"{directory:<{width}}  {number:>7}  {size:>15}")
+    total = sum(row[1] for row in counts.values())
+    lines.append(f"{'total':<{width}}  {len(files):>7}  {total:>15}")
+    lines.append(f"{len(hashes)} distinct contents in {os.fspath(db_path)}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
