@@ -172,7 +172,10 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
         if extra:
             roots.extend(_extra_roots(Path(extra)))
         db_path = Path(db) if db else default_db_path()
-        index_db.update_index(roots, db_path)
+        indexed = index_db.update_index(roots, db_path)
+        if not args.quiet:
+            for warning in indexed.warnings:
+                sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
         return tuple(index_load.load_index(db_path))
     from comfydock_rules.paths import default_db_path
 
