@@ -7,6 +7,7 @@ on every run with the same files.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -91,7 +92,7 @@ def parse_snapshot(text: str, path: Path) -> tuple[ModelFile, ...]:
             raise _bad(path, f"{where}.sha256 must be a string")
         files.append(ModelFile(rel, hash_, size, full, sha))
     files.sort(key=lambda f: f.relative_path)
-    for before, after in zip(files, files[1:], strict=False):
+    for before, after in itertools.pairwise(files):
         if before.relative_path == after.relative_path:
             raise _bad(path, f"{after.relative_path} is listed twice")
     return tuple(files)
