@@ -327,7 +327,8 @@ def apply(
                     f"cannot write the patch: {exc.strerror or exc}", path=patch
                 ) from None
         if not write:
-            messages += _summary(label, counts, f" (in the patch {patch})" if patch != "-" else "")
+            where = "on stdout" if patch == "-" else patch
+            messages += _summary(label, counts, f" (in the patch {where})")
 
     if write and changed:
         current = read_text(path, label) if path.exists() else ""
