@@ -92,6 +92,9 @@ def load_text(text: str, path: str) -> Any:
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         what = exc.problem or "invalid YAML"
         context = f" {exc.context}" if exc.context else ""
+        start = exc.context_mark
+        if start is not None and mark is not None and start.line != mark.line:
+            context += f" (started at line {start.line + 1}, column {start.column + 1})"
         raise ToolInputError(
             f"YAML syntax error: {what}{context}; expected valid YAML (check indentation, "
             "quotes and brackets)", path, line, col) from None

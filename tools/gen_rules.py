@@ -188,8 +188,8 @@ def custom(corpus: Path) -> str:
         "# Slots whose value is not a model file under the models root carry `skip: <why>`:\n"
         "# the node type stays known (no `no_rule` flag) but the value is never resolved, so it\n"
         "# is never reported missing. That covers Hugging Face repo ids (hf-repo-id), directory\n"
-        "# names (dir-name), hard-coded names a pack downloads itself (fixed-list) and helper\n"
-        "# combos that only insert text into a prompt.\n"
+        "# names (dir-name) and hard-coded names a pack downloads itself (fixed-list).\n"
+        "# Helper combos (\"Select to add LoRA\") are resolved; their placeholder is ignored.\n"
         "version: 1\n"
         "extends: [core]\n"
         "description: loaders of popular ComfyUI custom node packs\n\n"
@@ -225,8 +225,11 @@ def custom_slot(r: dict[str, str]) -> list[tuple[str, str]]:
     for tag in ("fixed-list", "hf-repo-id", "dir-name"):
         if notes.startswith(tag):
             skip = notes.split(";")[0]
+    helper = None
     if skip is None and "helper combo" in notes:
-        skip = "helper combo: " + notes.split("helper combo:")[1].split(";")[0].strip()
+        # The stored value is normally the placeholder (ignored below); a real LoRA name left
+        # there is still a file the user chose, so it is resolved like any other slot.
+        helper = "helper combo: " + notes.split("helper combo:")[1].split(";")[0].strip()
     if not folders and skip is None:
         skip = "no models folder: " + notes.split(";")[0]
     dirs = ["reactor_faces" if f == "reactor/faces" else f for f in folders]
@@ -243,6 +246,8 @@ def custom_slot(r: dict[str, str]) -> list[tuple[str, str]]:
             fields.append(("ignore", "{values: " + flow_list(values) + "}"))
     if skip:
         fields.append(("skip", q(skip)))
+    if helper:
+        fields.append(("note", q(helper)))
     fields.append(("source", q(f"{r['repo']}@{r['commit'][:12]}")))
     return fields
 
