@@ -8,7 +8,6 @@ tomlkit is imported only when a patch is computed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -104,6 +103,8 @@ def _display(path: Path) -> str:
 def _quote(text: str) -> str:
     if text.isprintable() and "'" not in text and len(text) <= 200:
         return f"'{text}'"
+    import json
+
     shown = json.dumps(text, ensure_ascii=False)
     return shown if len(shown) <= 200 else shown[:190] + "...\" (cut)"
 
