@@ -211,20 +211,26 @@ class Engine:
             best_per_hash.setdefault(item[2].hash, item)
         ranked = sorted(best_per_hash.values(), key=lambda item: (-item[0], item[1]))
         cands = tuple(Candidate(f, s, why) for s, _, f, why, _ in ranked[:MAX_CANDIDATES])
-        best_score, _, best_file, _, clean = ranked[0]
+        # The pick is the best candidate that may be picked at all; only such candidates
+        # compete with it for the margin (a sibling that differs in a protected class is not a
+        # rival reading of the name, it is another model).
+        clean_ranked = [item for item in ranked if item[4]]
+        best_score, _, best_file, _, clean = clean_ranked[0] if clean_ranked else ranked[0]
+        runner = clean_ranked[1] if len(clean_ranked) > 1 else None
         why_not = ""
         if not clean:
             why_not = "its name differs in a protected token class"
         elif best_score < policy.auto_pick_min_score:
             why_not = f"score {best_score:.2f} is below {policy.auto_pick_min_score:.2f}"
-        elif len(ranked) > 1 and round(best_score - ranked[1][0], 4) < policy.auto_pick_min_margin:
-            why_not = (f"{ranked[1][2].relative_path} scores within "
-                       f"{policy.auto_pick_min_margin:.2f}")
+        elif runner is not None and round(best_score - runner[0], 4) < policy.auto_pick_min_margin:
+            why_not = f"{runner[2].relative_path} scores within {policy.auto_pick_min_margin:.2f}"
         elif "similar" not in policy.auto_pick_methods:
             why_not = "this slot's policy does not auto-pick by similarity"
         if why_not:
             return _Outcome("ambiguous", None, best_score, None, cands, messages=(
                 f"best candidate {best_file.relative_path} not picked: {why_not}",))
+        picked = [c for c in cands if c.file == best_file]
+        cands = tuple(picked) + tuple(c for c in cands if c.file != best_file)
         return _Outcome("fuzzy", "similar", best_score, best_file, cands)
 
 

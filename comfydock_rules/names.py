@@ -18,6 +18,8 @@ PRECISION = "precision"
 VERSION = "version"
 SIZE = "size"
 VARIANT = "variant"
+WORDS = "words"
+"""Not a token class of the rules: the plain words of a name, compared for every auto-pick."""
 
 # Number formats and quantisation schemes. `scaled`, `mixed`, `convrot`... qualify a format:
 # fp8_scaled and fp8_e4m3fn are different files, so they belong to the signature too.
@@ -48,7 +50,8 @@ VARIANT_WORDS: frozenset[str] = frozenset({
     "rgb", "alpha", "shape", "texture", "mv", "multiview", "mono", "stereo", "male", "female",
 })
 
-_SUFFIX_STRONG = re.compile(r"(?:\s*\(\d{1,3}\)|\s*-\s*copy(?:\s*\(\d{1,3}\))?|\s+copy)$")
+_SUFFIX_STRONG = re.compile(
+    r"(?:\s*\(\d{1,3}\)|\s*-\s*copy(?:\s*\(\d{1,3}\))?|\s+copy)$", re.IGNORECASE)
 _SUFFIX_WEAK = re.compile(r"_\d$")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _QUANT = re.compile(
@@ -96,11 +99,13 @@ class Name:
     version: frozenset[str]
     size: frozenset[str]
     variant: frozenset[str]
+    words: frozenset[str] = frozenset()
+    """Tokens of no class (`qwen`, `image`, `kj`)."""
 
     def of_class(self, token_class: str) -> frozenset[str]:
         return {
             PRECISION: self.precision, VERSION: self.version, SIZE: self.size,
-            VARIANT: self.variant,
+            VARIANT: self.variant, WORDS: self.words,
         }.get(token_class, frozenset())
 
 
@@ -156,13 +161,14 @@ def normalize(name: str) -> Name:
     elif weak:
         core = _alnum(stem[: weak.start()])
     tokens = tokenize(stem[: strong.start()] if strong else stem)
-    classes: dict[str, set[str]] = {PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set()}
+    classes: dict[str, set[str]] = {
+        PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set(), WORDS: set()}
     for token in tokens:
         cls = token_class(token)
         if cls == VERSION:
             classes[cls].add(_version_form(token))
-        elif cls is not None:
-            classes[cls].add(token)
+        else:
+            classes[cls or WORDS].add(token)
     return Name(
         original=name,
         extension=ext,
@@ -175,6 +181,7 @@ def normalize(name: str) -> Name:
         version=frozenset(classes[VERSION]),
         size=frozenset(classes[SIZE]),
         variant=frozenset(classes[VARIANT]),
+        words=frozenset(classes[WORDS]),
     )
 
 

@@ -12,13 +12,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .names import FULL_PRECISIONS, PRECISION, Name, same_spelling, token_class
+from .names import FULL_PRECISIONS, PRECISION, WORDS, Name, same_spelling, token_class
 
 SAME_SKELETON_SCORE = 0.99
 """Names that differ only in case or separators."""
 DOWNLOAD_SUFFIX_SCORE = 0.97
 """Names that differ by a download suffix such as " (1)"."""
-DROPPED_PRECISION_FACTOR = 0.98
+DROPPED_PRECISION_FACTOR = 0.95
 """One name drops a full precision (fp16, bf16, fp32) that the other carries."""
 PRECISION_TOKEN_WEIGHT = 0.5
 OTHER_EXTENSION_FACTOR = 0.9
@@ -47,20 +47,17 @@ class Similarity:
 def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflict, ...]:
     """Protected token classes whose values differ between the names.
 
-    A class present on one side only is a conflict (`flux1` vs `flux1-dev`, `sd_xl_1.0` vs
-    `sd_xl_base_1.0`), except for precision when the present side is a full precision: a
-    renamed copy of `t5xxl_fp16` called `t5xxl` is the same weights, `flux1-dev-fp8` is not
-    `flux1-dev`.
+    A class present on one side only is a conflict too (`flux1` vs `flux1-dev`, `sd_xl_1.0` vs
+    `sd_xl_base_1.0`, `flux1-dev` vs `flux1-dev-fp8`). That includes a dropped full precision:
+    `t5xxl` may be a renamed copy of `t5xxl_fp16`, but real model lists carry both
+    `X.safetensors` and `X-bf16.safetensors` as different files, so it is offered (scored as
+    if the precision were not there), never picked.
     """
     found: list[Conflict] = []
     for cls in sorted(set(protected)):
         mine = ref.of_class(cls)
         theirs = other.of_class(cls)
         if mine == theirs:
-            continue
-        if cls == PRECISION and (
-            (not mine and theirs <= FULL_PRECISIONS) or (not theirs and mine <= FULL_PRECISIONS)
-        ):
             continue
         found.append(Conflict(cls, tuple(sorted(mine)), tuple(sorted(theirs))))
     return tuple(found)
@@ -104,7 +101,10 @@ def similarity(ref: Name, other: Name, protected: Iterable[str]) -> Similarity:
         " ".join(sorted(mine)), " ".join(sorted(theirs))) if key_a and key_b else 0.0
     dice = _dice(Counter(mine), Counter(theirs))
     score = (0.5 * max(jw, jw_sorted) + 0.5 * dice) * factor
-    return Similarity(round(score, 4), conflicts(ref, other, protected), False)
+    # Plain words always count: a benign rename never adds or drops one, and an extra word
+    # (`ltx-2.5-video-vae-conv-bf16` for `ltx-2.5-video-vae-bf16`) is another file.
+    found = conflicts(ref, other, (*protected, WORDS))
+    return Similarity(round(score, 4), found, False)
 
 
 def reason(sim: Similarity) -> str:

@@ -1,0 +1,294 @@
+"""The resolution engine on real model names: statuses, methods, flags, policy, determinism."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from comfydock_rules.engine import resolve_all
+from comfydock_rules.lookup import Lookup
+from comfydock_rules.model import DeclaredModel, MatchPolicy, ModelFile, ModelRef, Slot
+
+
+def mf(path: str, content: str | None = None, **extra: str) -> ModelFile:
+    """A model file whose quick hash derives from its content (its path unless given)."""
+    digest = hashlib.blake2b((content or path).encode(), digest_size=8).hexdigest()
+    return ModelFile(path, digest, 1000 + len(path), **extra)  # type: ignore[arg-type]
+
+
+def slot(*directories: str, node_type: str = "UNETLoader", **match: object) -> Slot:
+    return Slot(node_type, 0, None, tuple(directories), match=MatchPolicy(**match))  # type: ignore[arg-type]
+
+
+def ref(value: str, s: Slot | None, node_id: str = "1", workflow: str = "w.json",
+        **kw: object) -> ModelRef:
+    node_type = s.node_type if s is not None else "SomeCustomLoader"
+    return ModelRef(workflow, node_id, node_type, 0, None, value, slot=s, **kw)  # type: ignore[arg-type]
+
+
+def one(value: str, s: Slot | None, files: list[ModelFile], **kw: object):  # type: ignore[no-untyped-def]
+    (res,) = resolve_all([ref(value, s, **kw)], files)
+    return res
+
+
+UNET = slot("diffusion_models", "unet")
+CKPT = slot("checkpoints", node_type="CheckpointLoaderSimple")
+
+
+# -- each step ---------------------------------------------------------------------------------
+
+def test_exact_path_in_an_alias_directory() -> None:
+    files = [mf("unet/flux1-dev.safetensors")]
+    res = one("flux1-dev.safetensors", UNET, files)
+    assert (res.status, res.method, res.score) == ("exact", "path", 1.0)
+    assert res.resolved == files[0]
+    assert res.flags == ()
+
+
+def test_subfolder_value_with_backslashes_is_a_path() -> None:
+    files = [mf("loras/SDXL/detail.safetensors"), mf("loras/detail.safetensors", "other")]
+    res = one("SDXL\\detail.safetensors", slot("loras"), files)
+    assert (res.status, res.method) == ("exact", "path")
+    assert res.resolved == files[0]
+
+
+def test_file_moved_into_a_subfolder_resolves_by_filename() -> None:
+    files = [mf("diffusion_models/FLUX1/flux1-dev.safetensors"),
+             mf("diffusion_models/flux1-schnell.safetensors")]
+    res = one("flux1-dev.safetensors", UNET, files)
+    assert (res.status, res.method) == ("fuzzy", "filename")
+    assert res.resolved == files[0]
+    assert res.candidates[0].reason == "same file name in diffusion_models/FLUX1/"
+
+
+def test_same_name_twice_with_one_hash_is_one_model() -> None:
+    files = [mf("loras/b/x.safetensors", "same"), mf("loras/a/x.safetensors", "same")]
+    res = one("x.safetensors", slot("loras"), files)
+    assert (res.status, res.method) == ("fuzzy", "filename")
+    assert res.resolved is not None and res.resolved.relative_path == "loras/a/x.safetensors"
+
+
+def test_same_name_with_different_hashes_is_ambiguous() -> None:
+    files = [mf("loras/b/x.safetensors", "one"), mf("loras/a/x.safetensors", "two")]
+    res = one("x.safetensors", slot("loras"), files)
+    assert (res.status, res.method, res.resolved) == ("ambiguous", None, None)
+    assert [c.file.relative_path for c in res.candidates] == [
+        "loras/a/x.safetensors", "loras/b/x.safetensors"]
+
+
+def test_case_only_difference() -> None:
+    files = [mf("checkpoints/SD_XL_Base_1.0.safetensors")]
+    res = one("sd_xl_base_1.0.safetensors", CKPT, files)
+    assert (res.status, res.method, res.resolved) == ("fuzzy", "casefold", files[0])
+
+
+def test_declared_sha256_beats_the_name() -> None:
+    sha = "a" * 64
+    files = [mf("checkpoints/renamed.safetensors", sha256=sha),
+             mf("checkpoints/sub/model.safetensors")]
+    declared = DeclaredModel("model.safetensors", hash=sha.upper(), hash_type="SHA256")
+    res = one("model.safetensors", CKPT, files, declared=declared)
+    assert (res.status, res.method, res.resolved) == ("fuzzy", "hash", files[0])
+
+
+def test_a_pin_resolves_wherever_the_file_lives() -> None:
+    files = [mf("checkpoints/archive/moved.safetensors", "pinned"),
+             mf("checkpoints/model.safetensors", "other")]
+    r = ref("model.safetensors", CKPT)
+    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): files[0].hash})
+    assert (res.status, res.method, res.resolved) == ("exact", "pinned", files[0])
+
+
+def test_a_stale_pin_is_flagged_and_resolution_goes_on() -> None:
+    files = [mf("checkpoints/model.safetensors")]
+    r = ref("model.safetensors", CKPT)
+    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): "0123456789abcdef"})
+    assert (res.status, res.method) == ("exact", "path")
+    assert res.flags == ("stale_pin",)
+    assert any("0123456789abcdef" in m for m in res.messages)
+
+
+def test_wrong_directory_keeps_the_status_and_lists_the_file() -> None:
+    files = [mf("vae/ae.safetensors"), mf("diffusion_models/unrelated.safetensors")]
+    res = one("ae.safetensors", UNET, files)
+    assert res.status == "missing"
+    assert res.flags == ("wrong_directory",)
+    assert res.candidates[-1].file == files[0]
+    assert res.candidates[-1].reason == "same name in vae/, which UNETLoader does not load from"
+    assert res.download_directory == "diffusion_models"
+
+
+def test_missing_carries_the_declared_url_and_directory() -> None:
+    declared = DeclaredModel("x.safetensors", url="https://example.org/x.safetensors",
+                             directory="checkpoints")
+    res = one("x.safetensors", CKPT, [], declared=declared)
+    assert (res.status, res.score, res.candidates) == ("missing", None, ())
+    assert res.url == "https://example.org/x.safetensors"
+    assert res.download_directory == "checkpoints"
+
+
+def test_bypassed_and_no_rule_flags() -> None:
+    files = [mf("vae/ae.safetensors")]
+    bypassed = one("ae.safetensors", slot("vae"), files, mode=4)
+    assert (bypassed.status, bypassed.flags) == ("exact", ("bypassed",))
+    no_rule = one("ae.safetensors", None, files)
+    assert (no_rule.status, no_rule.method, no_rule.flags) == ("exact", "path", ("no_rule",))
+    absent = one("nothing.safetensors", None, files)
+    assert (absent.status, absent.flags) == ("missing", ("no_rule",))
+
+
+def test_methods_outside_the_policy_are_ambiguous() -> None:
+    files = [mf("loras/sub/x.safetensors")]
+    res = one("x.safetensors", slot("loras", auto_pick_methods=("hash",)), files)
+    assert (res.status, res.resolved) == ("ambiguous", None)
+    assert res.candidates[0].file == files[0]
+
+
+def test_low_margin_is_ambiguous() -> None:
+    files = [mf("loras/Detail Tweaker (1).safetensors", "a"),
+             mf("loras/detail-tweaker (2).safetensors", "b")]
+    res = one("detail_tweaker.safetensors", slot("loras"), files)
+    assert res.status == "ambiguous"
+    assert len(res.candidates) == 2
+
+
+def test_extensions_of_the_slot_limit_candidates() -> None:
+    files = [mf("checkpoints/sub/model.ckpt")]
+    res = one("model.ckpt", slot("checkpoints", node_type="X"), files)
+    assert res.status == "fuzzy"
+    limited = Slot("X", 0, None, ("checkpoints",), extensions=(".safetensors",))
+    assert one("model.ckpt", limited, files).status == "missing"
+
+
+# -- real names from the corpus ----------------------------------------------------------------
+
+def truth_names(corpus: Path) -> list[tuple[str, str]]:
+    rows = {(json.loads(line)["model_name"], json.loads(line)["directory"])
+            for line in (corpus / "truth.jsonl").open()}
+    return sorted(rows)
+
+
+def distractors(corpus: Path) -> list[ModelFile]:
+    out = []
+    with (corpus / "model_list.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["save_path"] == "default" or row["filename"].startswith("<"):
+                continue
+            out.append(mf(f"{row['save_path']}/{row['filename']}"))
+    return out
+
+
+# A token of a real name and the confusable sibling it is swapped for.
+CONFUSABLE = [
+    (r"(?<![a-z])dev(?![a-z])", "schnell"), (r"schnell", "dev"),
+    (r"fp16", "fp8_e4m3fn"), (r"bf16", "fp8_scaled"), (r"fp8_e4m3fn", "fp16"),
+    (r"wan2\.1", "wan2.2"), (r"wan2\.2", "wan2.1"),
+    (r"i2v", "t2v"), (r"t2v", "i2v"), (r"I2V", "T2V"), (r"T2V", "I2V"),
+    (r"14B", "1.3B"), (r"1\.3B", "14B"), (r"(?<![0-9])7b", "14b"), (r"(?<![0-9])4b", "8b"),
+    (r"base", "refiner"), (r"refiner", "base"),
+    (r"high_noise", "low_noise"), (r"low_noise", "high_noise"),
+    (r"v1-5", "v2-1"), (r"(?<![0-9.])1\.0(?![0-9])", "2.1"),
+]
+
+
+def confusable_cases(corpus: Path) -> Iterator[tuple[str, str, str]]:
+    for name, directory in truth_names(corpus):
+        for pattern, replacement in CONFUSABLE:
+            edited = re.sub(pattern, replacement, name, count=1)
+            if edited != name:
+                yield name, directory, edited
+
+
+def test_confusable_variants_are_never_auto_picked(corpus: Path) -> None:
+    """Only a sibling model is present: it may be offered, never chosen."""
+    files = []
+    refs = []
+    cases = list(confusable_cases(corpus))
+    assert len(cases) > 150
+    pool = distractors(corpus)
+    for i, (name, directory, edited) in enumerate(cases):
+        d = f"case{i}"
+        files.append(mf(f"{d}/{edited}"))
+        files.extend(mf(f"{d}/{f.filename}", f.relative_path) for f in pool
+                     if f.directory == directory and f.filename != name)
+        refs.append(ref(name, slot(d), node_id=str(i)))
+    offered = 0
+    for res in resolve_all(refs, files):
+        assert res.status in ("ambiguous", "missing"), (res.ref.value, res.resolved)
+        if any(c.file.filename == cases[int(res.ref.node_id)][2] for c in res.candidates):
+            offered += 1
+    assert offered / len(cases) >= 0.9
+
+
+BENIGN = [
+    lambda s: s.upper().replace(".SAFETENSORS", ".safetensors"),
+    lambda s: s.replace("_", "-"),
+    lambda s: s.replace("-", "_").replace(".safetensors", " (1).safetensors"),
+    lambda s: s.replace("_", " "),
+    lambda s: s.replace(".safetensors", "_1.safetensors"),
+]
+
+
+def test_benign_renames_are_picked(corpus: Path) -> None:
+    files = []
+    refs = []
+    pool = distractors(corpus)
+    expected = {}
+    n = 0
+    for name, directory in truth_names(corpus):
+        if not name.endswith(".safetensors"):
+            continue
+        for rename in BENIGN:
+            renamed = rename(name)
+            if renamed == name:
+                continue
+            d = f"case{n}"
+            files.append(mf(f"{d}/{renamed}"))
+            files.extend(mf(f"{d}/{f.filename}", f.relative_path) for f in pool
+                         if f.directory == directory and f.filename != name)
+            refs.append(ref(name, slot(d), node_id=str(n)))
+            expected[str(n)] = f"{d}/{renamed}"
+            n += 1
+    assert n > 1000
+    picked = first = 0
+    for res in resolve_all(refs, files):
+        want = expected[res.ref.node_id]
+        if res.resolved is not None and res.resolved.relative_path == want:
+            picked += 1
+        if res.candidates and res.candidates[0].file.relative_path == want:
+            first += 1
+    assert first == n
+    assert picked / n >= 0.98
+
+
+def test_shuffled_input_gives_identical_output(corpus: Path) -> None:
+    names = truth_names(corpus)
+    files = [mf(f"{d}/sub/{n}") for n, d in names[::3]] + [
+        mf(f"{d}/{n.upper()}") for n, d in names[1::3]] + distractors(corpus)
+    refs = [ref(n, slot(d), node_id=str(i), workflow=f"w{i % 7}.json")
+            for i, (n, d) in enumerate(names)]
+    first = resolve_all(refs, files)
+    rng = random.Random(5)
+    for _ in range(3):
+        r2, f2 = list(refs), list(files)
+        rng.shuffle(r2)
+        rng.shuffle(f2)
+        assert resolve_all(r2, f2) == first
+    statuses = {r.status for r in first}
+    assert {"fuzzy", "missing"} <= statuses
+
+
+def test_a_lookup_can_be_reused_and_repeated_refs_agree(corpus: Path) -> None:
+    names = truth_names(corpus)
+    files = [mf(f"{d}/{n}") for n, d in names]
+    lookup = Lookup.build(files)
+    refs = [ref(n, slot(d), workflow=f"w{k}.json") for k in range(3) for n, d in names]
+    out = resolve_all(refs, [], lookup=lookup)
+    assert len(out) == len(refs)
+    assert all(r.status == "exact" for r in out)
+    assert [r.ref.workflow for r in out] == sorted(r.ref.workflow for r in out)
