@@ -32,6 +32,7 @@ def add_node_slot(path: Path, node_type: str, *, widget: int | None, input_name:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the style of the shipped files and docs
     try:
         doc: Any = yaml.load(text)
     except YAMLError as exc:  # pragma: no cover - load_text found syntax errors first

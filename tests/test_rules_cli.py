@@ -88,6 +88,9 @@ def test_add_node_keeps_comments(run_cli, tmp_path: Path) -> None:  # type: igno
                     "# the house checkpoint loader", "# our shared folder"):
         assert comment in after
     assert len(after.splitlines()) == len(before.splitlines()) + 2
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert added == ["  MyUpscaler:",
+                     "    - {widget: 0, input: model_name, directories: [upscale_models]}"]
     rules = load_ruleset([target])
     (slot,) = rules.nodes["MyUpscaler"]
     assert (slot.widget, slot.input, slot.directories) == (0, "model_name", ("upscale_models",))
