@@ -83,8 +83,8 @@ def register(sub: Any) -> None:
     )
     models.add_argument("--db", metavar="FILE", help="index database for --models")
     models.add_argument(
-        "--extra-model-paths", metavar="YAML",
-        help="ComfyUI's extra_model_paths.yaml: more roots for --models",
+        "--extra-model-paths", metavar="YAML", action="append", default=[],
+        help="ComfyUI's extra_model_paths.yaml: more roots for --models (repeatable)",
     )
     parser.add_argument("--rules", nargs="+", metavar="FILE", help="rule files (YAML), in order")
     parser.add_argument(
@@ -156,12 +156,13 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     if args.index:
         return tuple(index_load.load_index(Path(args.index)))
     roots_given: Sequence[str] = args.models or ()
-    extra = args.extra_model_paths
+    extra: Sequence[str] = args.extra_model_paths or ()
     db = args.db
     if not roots_given and not extra:
         if config.index:
             return tuple(index_load.load_index(Path(config.index)))
-        roots_given, extra = config.models, config.extra_model_paths
+        roots_given = config.models
+        extra = (config.extra_model_paths,) if config.extra_model_paths else ()
         db = db or config.db
     if roots_given or extra:
         from comfydock_rules import index_db
@@ -169,8 +170,8 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
         from comfydock_rules.scan import Root
 
         roots = [Root.plain(Path(root)) for root in roots_given]
-        if extra:
-            roots.extend(_extra_roots(Path(extra)))
+        for yaml_path in extra:
+            roots.extend(_extra_roots(Path(yaml_path)))
         db_path = Path(db) if db else default_db_path()
         indexed = index_db.update_index(roots, db_path)
         if not args.quiet:
