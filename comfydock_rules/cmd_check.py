@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
         "--index", metavar="DB_OR_SNAPSHOT", help="a SQLite index or an exported JSON snapshot"
     )
     models.add_argument(
-        "--models", nargs="+", metavar="ROOT",
+        "--models", nargs="+", action="extend", metavar="ROOT",
         help="models roots to index on the fly (incrementally, into --db)",
     )
     models.add_argument("--db", metavar="FILE", help="index database for --models")
@@ -86,7 +86,10 @@ def register(sub: Any) -> None:
         "--extra-model-paths", metavar="YAML", action="append", default=[],
         help="ComfyUI's extra_model_paths.yaml: more roots for --models (repeatable)",
     )
-    parser.add_argument("--rules", nargs="+", metavar="FILE", help="rule files (YAML), in order")
+    parser.add_argument(
+        "--rules", nargs="+", action="extend", metavar="FILE",
+        help="rule files (YAML), in order; write --rules=FILE before workflow paths",
+    )
     parser.add_argument(
         "--fail-on", metavar="STATUSES", help="comma list of statuses and flags that fail the gate"
     )
