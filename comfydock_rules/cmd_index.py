@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.paths import default_db_path
+from comfydock_rules.paths import ENV_CACHE_DIR, default_db_path
 
 ACTIONS = ("export", "stats")
 
@@ -23,11 +23,14 @@ def register(sub: Any) -> None:
     parser = sub.add_parser(
         "index",
         help="index model files by content hash (also: index export, index stats)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Scan models roots into a SQLite index of model files keyed by ComfyDock's quick "
-            "hash. Unchanged files (same size and mtime) are not read again. "
-            "'index export --out FILE' writes a JSON snapshot for CI; 'index stats' prints "
-            f"counts per directory. Default index: {default_db}"
+            "Scan models roots into a SQLite index of model files keyed by ComfyDock's quick\n"
+            "hash. Unchanged files (same size and mtime) are not read again.\n"
+            "'index export --out FILE' writes a JSON snapshot for CI; 'index stats' prints\n"
+            "counts per directory.\n\n"
+            f"Default index (--db): {default_db}\n"
+            f"  (set ${ENV_CACHE_DIR} to move it)"
         ),
         usage=(
             "%(prog)s [ROOT ...] [--db PATH] [--extra-model-paths FILE] [--workers N] "

@@ -124,13 +124,18 @@ def _walk(root: Root, warnings: list[str]) -> tuple[list[ScannedFile], int]:
     top_files = 0
     root_key = root.key
     root_stat = os.stat(root.path)
-    visited = {(root_stat.st_dev, root_stat.st_ino)}
-    stack: list[str] = [""]
+    # Depth first in name order (stable warnings); a directory already on the way down from the
+    # root is a symlink loop and is not entered again. Two links to one folder are both listed,
+    # as ComfyUI lists both.
+    stack: list[tuple[str, frozenset[tuple[int, int]]]] = [
+        ("", frozenset({(root_stat.st_dev, root_stat.st_ino)}))
+    ]
     while stack:
-        prefix = stack.pop()
+        prefix, ancestors = stack.pop()
         folder = os.path.join(root.path, prefix) if prefix else str(root.path)
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name, reverse=True)
         except FileNotFoundError:
             continue  # vanished while scanning: nothing left to index there
         except OSError as exc:
@@ -154,10 +159,9 @@ def _walk(root: Root, warnings: list[str]) -> tuple[list[ScannedFile], int]:
                     skipped += 1
                     continue
                 ident = (st.st_dev, st.st_ino)
-                if ident in visited:
-                    continue  # a symlink back into the tree (or a second link to one folder)
-                visited.add(ident)
-                stack.append(rel)
+                if ident in ancestors:
+                    continue  # a symlink back up the tree
+                stack.append((rel, ancestors | {ident}))
                 continue
             if root.category is None:
                 if not prefix:
