@@ -18,8 +18,24 @@ from comfydock_rules.report import (
 
 
 def _oneline(text: str) -> str:
-    """Workflow strings are untrusted: keep each problem on one line."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
+    """Workflow strings are untrusted: keep each problem on one line, and show control and
+    format characters (terminal escapes, bidi overrides) as escapes rather than sending them to
+    the terminal."""
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+                       if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
 
 
 def problem_line(res: Resolution, gated: bool) -> str:
