@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot
-from comfydock_rules.workflow_read import looks_like_model_file, read_workflow
+from comfydock_rules.workflow_read import looks_like_model_file, read_text, read_workflow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
 
@@ -190,3 +192,64 @@ def test_unreadable_path_is_a_workflow_error(tmp_path: Path) -> None:
     with pytest.raises(WorkflowReadError) as info:
         read_workflow(tmp_path, "folder", RULES)
     assert "cannot read" in str(info.value)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.sampled_from(["", "None", "x.safetensors", "a b.ckpt", "s1", "workflow>G", "lora"]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(["id", "type", "mode", "nodes", "widgets_values", "properties",
+                         "models", "name", "definitions", "subgraphs", "extra", "groupNodes",
+                         "G", "class_type", "inputs", "prompt", "on", "lora", "ckpt"]),
+        inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=JSON_VALUES)
+def test_any_json_gives_references_or_a_workflow_error(doc: object) -> None:
+    text = json.dumps(doc, indent=1)
+    try:
+        refs = read_text(text, "fuzz.json", RULES)
+    except WorkflowReadError as exc:
+        assert "\n" not in str(exc) and "report this file" not in str(exc)
+    else:
+        assert all(isinstance(r.value, str) for r in refs)
+
+
+NODE = st.fixed_dictionaries(
+    {"id": st.integers(0, 5) | st.sampled_from(["a", ""]),
+     "type": st.sampled_from(["LoraLoader", "s1", "s2", "workflow>G", "Power Lora Loader (rgthree)",
+                              "Custom"])},
+    optional={"mode": st.integers(0, 4) | st.none(), "widgets_values": JSON_VALUES,
+              "properties": JSON_VALUES},
+)
+UI_DOC = st.fixed_dictionaries(
+    {"nodes": st.lists(NODE, max_size=4)},
+    optional={
+        "definitions": st.fixed_dictionaries({"subgraphs": st.lists(st.fixed_dictionaries(
+            {"id": st.sampled_from(["s1", "s2"]), "nodes": st.lists(NODE, max_size=3)}),
+            max_size=2)}),
+        "extra": st.fixed_dictionaries({"groupNodes": st.fixed_dictionaries(
+            {"G": st.fixed_dictionaries({"nodes": st.lists(NODE, max_size=3)})})}),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=UI_DOC)
+def test_any_ui_shaped_document_reads_or_fails_cleanly(doc: object) -> None:
+    text = json.dumps(doc, indent=1)
+    try:
+        refs = read_text(text, "fuzz.json", RULES)
+    except WorkflowReadError as exc:
+        assert "\n" not in str(exc) and "report this file" not in str(exc)
+    else:
+        keys = [(r.node_id, r.widget_index, r.input, r.key) for r in refs]
+        lists = [doc["nodes"]]  # type: ignore[index]
+        lists += [g["nodes"] for g in doc.get("definitions", {}).get("subgraphs", [])]  # type: ignore[attr-defined]
+        if all(len({str(n["id"]) for n in nodes}) == len(nodes) for nodes in lists):
+            assert len(keys) == len(set(keys))
+        assert all(r.line is not None for r in refs)
