@@ -239,8 +239,10 @@ def run(args: argparse.Namespace) -> int:
 
     targets = report_targets(args.report_events)
     fail_on_flag = parse_fail_on(args.fail_on) if args.fail_on is not None else None
-    pyproject = getattr(args, "pyproject", None)
-    config = load_config(Path(pyproject) if pyproject else None)
+    pyproject = Path(args.pyproject) if getattr(args, "pyproject", None) else None
+    if pyproject is not None and pyproject.is_dir():
+        pyproject = pyproject / "pyproject.toml"
+    config = load_config(pyproject)
     if not args.paths:
         raise ToolInputError(
             "no workflow files given", hint="give workflow files or folders to check"

@@ -250,3 +250,34 @@ def test_settings_from_pyproject(run_cli: RunCli, tmp_path: Path) -> None:
     bad = run_cli("check", "w.json", cwd=tmp_path)
     assert bad.returncode == 2
     assert "pyproject.toml:2:1: [tool.comfydock-rules] fail_on: unknown" in bad.stderr
+
+
+def test_pins_give_pinned_and_stale_pin(run_cli: RunCli, tmp_path: Path) -> None:
+    make_models(tmp_path / "models", "checkpoints/renamed_locally.safetensors")
+    write_workflow(tmp_path / "wf" / "txt2img.json",
+                   node(1, "CheckpointLoaderSimple", ["original.safetensors"]),
+                   node(2, "CheckpointLoaderSimple", ["gone.safetensors"]))
+    (tmp_path / ".git").mkdir()
+    first = run_cli("check", "wf", "--models", "models", "--format", "json", cwd=tmp_path)
+    here = json.loads(first.stdout)["references"]
+    assert [r["status"] for r in here] == ["missing", "missing"]
+    index = run_cli("index", "export", "--out", "snap.json", cwd=tmp_path)
+    assert index.returncode == 0, index.stderr
+    snap = json.loads((tmp_path / "snap.json").read_text())
+    present = snap["files"][0]["hash"]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.comfydock.workflows."txt2img".models]\n'
+        f'"original.safetensors" = {{hash = "{present}", '
+        'nodes = [{node_id = "1", widget_idx = 0}]}\n'
+        '"gone.safetensors" = {hash = "00000000deadbeef", '
+        'nodes = [{node_id = "2", widget_idx = 0}]}\n'
+    )
+    code, data = check_json(run_cli, "wf", "--index", "snap.json", cwd=tmp_path)
+    refs = by_value(data)
+    assert (refs["original.safetensors"]["status"], refs["original.safetensors"]["method"]) == (
+        "exact", "pinned")
+    assert refs["original.safetensors"]["resolved"]["relative_path"] == (
+        "checkpoints/renamed_locally.safetensors")
+    assert "stale_pin" in refs["gone.safetensors"]["flags"]
+    assert data["summary"]["stale_pin"] == 1
+    assert code == 1  # gone.safetensors is still missing
