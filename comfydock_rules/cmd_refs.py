@@ -120,7 +120,14 @@ def _shown(value: str) -> str:
 
     if value and value.isprintable() and " " not in value and '"' not in value:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _printable(json.dumps(value, ensure_ascii=False))
+
+
+def _printable(text: str) -> str:
+    """Workflow strings are untrusted: no control or format character reaches the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def flags(ref: ModelRef) -> list[str]:
@@ -147,7 +154,7 @@ def format_text(refs: Sequence[ModelRef]) -> str:
         marks = flags(ref)
         if marks:
             line += f"  ({', '.join(marks)})"
-        lines.append(line + "\n")
+        lines.append(_printable(line) + "\n")
     return "".join(lines)
 
 

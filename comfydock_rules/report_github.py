@@ -12,13 +12,27 @@ from comfydock_rules.report import Report, is_problem, repo_path, severity, sugg
 _LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
 
+def _printable(text: str) -> str:
+    """Terminal escapes in a workflow string must not reach the log viewer: shown as `\\x1b`."""
+    if text.isprintable():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isprintable() or ch in "\r\n":
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
     return (
-        text.replace("%", "%25")
+        _printable(text).replace("%", "%25")
         .replace("\r", "%0D")
         .replace("\n", "%0A")
         .replace(":", "%3A")

@@ -227,8 +227,9 @@ class _UiReader:
         for index, node in enumerate(nodes):
             if not isinstance(node, dict):
                 raise WorkflowReadError(
-                    f"node #{index + 1} of {'graph ' + stack[-1] if stack else 'the workflow'} "
-                    "is not an object", self.display, self._where(nodes, index))
+                    f"node #{index + 1} of "
+                    f"{'graph ' + _safe(stack[-1]) if stack else 'the workflow'} is not an object",
+                    self.display, self._where(nodes, index))
             node_id = node.get("id")
             if isinstance(node_id, bool) or not isinstance(node_id, (int, str)) or node_id == "":
                 raise WorkflowReadError(
@@ -238,7 +239,8 @@ class _UiReader:
             node_type = node.get("type")
             if not isinstance(node_type, str):
                 raise WorkflowReadError(
-                    f"node {node_id} has no 'type'", self.display, self._where(nodes, index))
+                    f"node {_safe(str(node_id))} has no 'type'", self.display,
+                    self._where(nodes, index))
             mode = node.get("mode")
             own_mode = mode if isinstance(mode, int) and not isinstance(mode, bool) else 0
             effective = own_mode or outer_mode
@@ -246,7 +248,7 @@ class _UiReader:
             if node_type in self.subgraphs:
                 if node_type in stack or len(stack) >= MAX_SUBGRAPH_DEPTH:
                     raise WorkflowReadError(
-                        f"subgraph {node_type} contains itself (node {path})",
+                        f"subgraph {_safe(node_type)} contains itself (node {_safe(path)})",
                         self.display, self._where(nodes, index))
                 self._graph(self.subgraphs[node_type], path + ":", effective,
                             (*stack, node_type))
@@ -326,6 +328,13 @@ class _UiReader:
                 line=self._line(nodes, index), key=key, declared=declared.get(value),
                 slot=found_slot,
             ))
+
+
+def _safe(text: str) -> str:
+    """An untrusted id or type inside an error message: no control characters on the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _opt_str(value: Any) -> str | None:
