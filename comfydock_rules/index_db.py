@@ -238,7 +238,7 @@ def open_index(db_path: Path, *, rebuild: bool = False) -> sqlite3.Connection:
 
 # --- incremental update ---------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _Loc:
     root: str
     path_in_root: str
@@ -314,19 +314,27 @@ class _Updater:
         self.warnings: list[str] = []
         self.now = int(time.time())
         self.ops: list[tuple[str, tuple[object, ...]]] = []
+        self.models_loaded = False
 
     # state -------------------------------------------------------------------------------
     def load(self) -> None:
-        for hash_, quick, b3, sha in self.conn.execute(
-            "SELECT hash, quick_hash, blake3_hash, sha256_hash FROM models"
-        ):
-            self.models[hash_] = _Model(quick or hash_[:16], b3, sha)
         for rel, root, pir, size, mtime_ns, dev, ino, key in self.conn.execute(
             "SELECT relative_path, root, path_in_root, size, mtime_ns, device, inode, model_hash "
             "FROM model_locations"
         ):
             self.locs[rel] = _Loc(root, pir, size, mtime_ns, dev, ino, key)
-            self.groups.setdefault(self._quick_of(key), set()).add(rel)
+
+    def load_models(self) -> None:
+        """Models and quick-hash groups: only needed when something changed (warm runs skip)."""
+        if self.models_loaded:
+            return
+        self.models_loaded = True
+        for hash_, quick, b3, sha in self.conn.execute(
+            "SELECT hash, quick_hash, blake3_hash, sha256_hash FROM models"
+        ):
+            self.models[hash_] = _Model(quick or hash_[:16], b3, sha)
+        for rel, loc in self.locs.items():
+            self.groups.setdefault(self._quick_of(loc.key), set()).add(rel)
 
     def _quick_of(self, key: str) -> str:
         model = self.models.get(key)
@@ -478,6 +486,7 @@ class _Updater:
     # the steps -----------------------------------------------------------------------------
     def hash_batch(self, batch: list[ScannedFile]) -> tuple[int, int]:
         """Quick-hash, confirm shared hashes, write in one transaction; (new, changed)."""
+        self.load_models()
         tasks: list[list[ScannedFile]] = []
         current: list[ScannedFile] = []
         for item in batch:
@@ -685,6 +694,8 @@ def _update(conn: sqlite3.Connection, files: tuple[ScannedFile, ...], skipped: i
             moved.append((item, updater.locs[origin]))
         else:
             to_hash.append(item)
+    if gone or moved:
+        updater.load_models()
     affected = {updater._quick_of(updater.locs[rel].key) for rel in gone}
     for rel in gone:
         updater.drop_location(rel)
