@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,15 +99,49 @@ def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
             "no models root given",
             hint="comfydock-rules index ROOT... [--extra-model-paths FILE] [--db PATH]",
         )
-    summary = update_index(
-        roots, db_path, workers=args.workers,
-        progress=not args.quiet and sys.stderr.isatty(), rebuild=args.rebuild,
-    )
+    try:
+        with _sigterm_as_interrupt():
+            summary = update_index(
+                roots, db_path, workers=args.workers,
+                progress=not args.quiet and sys.stderr.isatty(), rebuild=args.rebuild,
+            )
+    except KeyboardInterrupt as exc:
+        # Each batch is one SQLite transaction: what was committed is whole, the rest is not
+        # there at all, so the next run picks up where this one stopped.
+        sys.stderr.write(
+            f"comfydock-rules: interrupted; the index keeps the files indexed so far and is "
+            f"consistent: {db_path}\nrun the same command again to finish\n"
+        )
+        return 143 if isinstance(exc, _Terminated) else 130
     for warning in summary.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     if not args.quiet:
         sys.stdout.write(f"{summary.line()}\nindex: {db_path}\n")
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C; exit 143 (128 + 15) as a killed process would."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) unwinds like Ctrl-C: the open transaction is rolled
+    back and the message printed, instead of the default instant death."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError):  # not the main thread, or no SIGTERM on this platform
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _export(db_path: Path, out: Path | None) -> int:
