@@ -146,6 +146,14 @@ def _walk(root: Root, warnings: list[str]) -> tuple[list[ScannedFile], int]:
             name = entry.name
             if name.startswith("."):
                 continue
+            if not name.isascii():
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    # Undecodable bytes: no UTF-8 workflow (nor the index) can hold this name.
+                    warnings.append(f"{os.fsencode(entry.path)!r}: skipped, the name is not UTF-8")
+                    skipped += 1
+                    continue
             rel = f"{prefix}/{name}" if prefix else name
             try:
                 is_dir = entry.is_dir()
