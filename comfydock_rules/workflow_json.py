@@ -16,6 +16,8 @@ from comfydock_rules.errors import WorkflowReadError
 # A `"nodes": [` key. A match whose opening quote is escaped lies inside a string and is skipped.
 _NODES_KEY = re.compile(r'"nodes"\s*:\s*\[')
 _WHITESPACE = " \t\n\r"
+# `\uD800`-`\uDFFF` escapes: rare in workflows, checked only when present.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def position_of(text: str, offset: int) -> tuple[int, int]:
@@ -46,7 +48,7 @@ def decode_text(data: bytes, display: str, what: str = "") -> str:
 def parse_json(text: str, display: str, what: str = "") -> Any:
     """`json.loads`, with every failure turned into a one-line WorkflowReadError."""
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise WorkflowReadError(
             f"{what}invalid JSON: {exc.msg}", display, exc.lineno, exc.colno
@@ -55,6 +57,41 @@ def parse_json(text: str, display: str, what: str = "") -> Any:
         raise WorkflowReadError(
             f"{what}JSON nested too deeply to be a workflow", display
         ) from None
+    if _SURROGATE.search(text):
+        _refuse_lone_surrogates(doc, text, display, what)
+    return doc
+
+
+def _refuse_lone_surrogates(doc: Any, text: str, display: str, what: str) -> None:
+    """JSON may escape half a UTF-16 pair (`\\ud800`); such a string is no file name, cannot
+    be written as UTF-8 (reports, pyproject.toml) and is refused here, where it came in."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    except (RecursionError, ValueError):
+        return
+    line: int | None = None
+    column: int | None = None
+    matches = list(_SURROGATE.finditer(text))
+    paired = False
+    for number, match in enumerate(matches):
+        if paired:
+            paired = False
+            continue
+        high = match.group(0)[3].lower() in "89ab"
+        following = matches[number + 1] if number + 1 < len(matches) else None
+        if (high and following is not None and following.start() == match.end()
+                and following.group(0)[3].lower() in "cdef"):
+            paired = True
+            continue
+        line, column = position_of(text, match.start())
+        break
+    raise WorkflowReadError(
+        f"{what}a string holds an unpaired UTF-16 surrogate escape, which no file name can hold",
+        display, line, column, hint="save the workflow again from ComfyUI",
+    )
 
 
 def _skip_ws(text: str, idx: int) -> int:
