@@ -196,10 +196,10 @@ class Engine:
                  loadable: Callable[[ModelFile], bool], policy: MatchPolicy) -> _Outcome:
         name = normalize(value)
         scored: list[tuple[float, str, ModelFile, str, bool]] = []
-        for f, other in self.lookup.similar(name, directories):
+        for f, other in self.lookup.similar(value, directories):
             if not loadable(f):
                 continue
-            sim = similarity(name, other, policy.protected)
+            sim = similarity(name, other, policy.protected, policy.suggest_min)
             if sim.score < policy.suggest_min:
                 continue
             scored.append((sim.score, f.relative_path, f, reason(sim), not sim.conflicts))

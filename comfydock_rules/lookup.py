@@ -7,55 +7,63 @@ should pay, so they are built per directory the first time a reference there nee
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from .model import ModelFile
-from .names import Name, blocking_keys, normalize
+from .names import Name, normalize, spelling
 
-CANDIDATE_CAP = 200
+CANDIDATE_CAP = 64
 """Files scored per reference at most, after blocking."""
 COMMON_TOKEN = 5000
 """Tokens shared by more files than this in one directory do not help to block."""
 
 
-@dataclass
 class DirectoryTable:
-    """Normalised names of one directory and the postings that block candidates."""
+    """One directory's files with the keys that block candidates; names normalised on demand.
 
-    files: list[ModelFile]
-    names: list[Name]
-    by_skeleton: dict[str, list[int]] = field(default_factory=dict)
-    by_core: dict[str, list[int]] = field(default_factory=dict)
-    postings: dict[str, list[int]] = field(default_factory=dict)
+    Building costs one cheap pass (skeleton, download-suffix core, letter and digit runs) per
+    file; the full normalisation runs only for files that some reference actually scores.
+    """
 
-    @classmethod
-    def build(cls, files: list[ModelFile]) -> DirectoryTable:
-        names = [normalize(f.filename) for f in files]
-        table = cls(files, names)
+    def __init__(self, files: list[ModelFile]) -> None:
+        self.files = files
+        self._names: list[Name | None] = [None] * len(files)
         skel: defaultdict[str, list[int]] = defaultdict(list)
         core: defaultdict[str, list[int]] = defaultdict(list)
         post: defaultdict[str, list[int]] = defaultdict(list)
-        for i, name in enumerate(names):
-            skel[name.skeleton].append(i)
-            if name.core:
-                core[name.core].append(i)
-            for token in blocking_keys(name):
-                post[token].append(i)
-        table.by_skeleton = dict(skel)
-        table.by_core = dict(core)
-        table.postings = dict(post)
-        return table
+        for i, f in enumerate(files):
+            skeleton, stripped, keys = spelling(f.relative_path)
+            skel[skeleton].append(i)
+            if stripped:
+                core[stripped].append(i)
+            for key in keys:
+                post[key].append(i)
+        self.by_skeleton = dict(skel)
+        self.by_core = dict(core)
+        self.postings = dict(post)
 
-    def candidates(self, name: Name, cap: int = CANDIDATE_CAP) -> list[int]:
-        """Indices of the files worth scoring against `name`, most shared tokens first."""
+    @classmethod
+    def build(cls, files: list[ModelFile]) -> DirectoryTable:
+        return cls(files)
+
+    def name(self, index: int) -> Name:
+        name = self._names[index]
+        if name is None:
+            name = normalize(self.files[index].filename)
+            self._names[index] = name
+        return name
+
+    def candidates(self, value: str, cap: int = CANDIDATE_CAP) -> list[int]:
+        """Indices of the files worth scoring against `value`, most shared keys first."""
+        skeleton, stripped, keys = spelling(value)
         chosen: set[int] = set()
-        for key in (name.skeleton, name.core):
+        for key in (skeleton, stripped):
             if key:
                 chosen.update(self.by_skeleton.get(key, ()))
                 chosen.update(self.by_core.get(key, ()))
-        lists = [self.postings[t] for t in sorted(blocking_keys(name)) if t in self.postings]
+        lists = [self.postings[k] for k in sorted(keys) if k in self.postings]
         useful = [p for p in lists if len(p) <= COMMON_TOKEN]
         if not useful and lists:
             useful = [min(lists, key=len)[:COMMON_TOKEN]]
@@ -71,39 +79,76 @@ class DirectoryTable:
 
 
 class Lookup:
-    """All lookups the engine makes, over one list of model files."""
+    """All lookups the engine makes, over one list of model files.
+
+    Only the by-path table is built up front: when every reference loads as written (the usual
+    pre-commit run) nothing else is needed. The others are built in one pass on first use.
+    """
 
     def __init__(self, files: Iterable[ModelFile]) -> None:
-        self.files: tuple[ModelFile, ...] = tuple(sorted(files, key=lambda f: f.relative_path))
+        self.files: tuple[ModelFile, ...] = tuple(files)
         by_path: dict[str, ModelFile] = {}
-        by_path_cf: defaultdict[str, list[ModelFile]] = defaultdict(list)
+        for f in self.files:
+            # the first of duplicate paths by hash, whatever the input order
+            old = by_path.get(f.relative_path)
+            if old is None or f.hash < old.hash:
+                by_path[f.relative_path] = f
+        self.by_path = by_path
+        self._tables: dict[str, DirectoryTable] = {}
+
+    @functools.cached_property
+    def _names(self) -> tuple[dict[str, list[ModelFile]], dict[str, list[ModelFile]],
+                              dict[str, list[ModelFile]]]:
         by_name: defaultdict[str, list[ModelFile]] = defaultdict(list)
         by_name_cf: defaultdict[str, list[ModelFile]] = defaultdict(list)
         by_dir: defaultdict[str, list[ModelFile]] = defaultdict(list)
-        by_hash: defaultdict[str, list[ModelFile]] = defaultdict(list)
-        by_full: defaultdict[str, list[ModelFile]] = defaultdict(list)
-        for f in self.files:
-            path = f.relative_path
-            by_path.setdefault(path, f)
-            by_path_cf[path.casefold()].append(f)
-            name = f.filename
+        for path in sorted(self.by_path):
+            f = self.by_path[path]
+            directory, _, rest = path.partition("/")
+            name = rest.rsplit("/", 1)[-1] if rest else directory
             by_name[name].append(f)
             by_name_cf[name.casefold()].append(f)
-            by_dir[f.directory].append(f)
+            by_dir[directory].append(f)
+        return dict(by_name), dict(by_name_cf), dict(by_dir)
+
+    @property
+    def by_name(self) -> dict[str, list[ModelFile]]:
+        return self._names[0]
+
+    @property
+    def by_name_cf(self) -> dict[str, list[ModelFile]]:
+        return self._names[1]
+
+    @property
+    def by_dir(self) -> dict[str, list[ModelFile]]:
+        """Files of each directory, sorted by relative path."""
+        return self._names[2]
+
+    @functools.cached_property
+    def directories(self) -> tuple[str, ...]:
+        return tuple(sorted(self.by_dir))
+
+    @functools.cached_property
+    def _hashes(self) -> tuple[dict[str, list[ModelFile]], dict[str, list[ModelFile]]]:
+        by_hash: defaultdict[str, list[ModelFile]] = defaultdict(list)
+        by_full: defaultdict[str, list[ModelFile]] = defaultdict(list)
+        for path in sorted(self.by_path):
+            f = self.by_path[path]
             by_hash[f.hash.lower()].append(f)
             if f.full_blake3:
                 by_full["blake3:" + f.full_blake3.lower()].append(f)
             if f.sha256:
                 by_full["sha256:" + f.sha256.lower()].append(f)
-        self.by_path = by_path
-        self.by_path_cf = dict(by_path_cf)
-        self.by_name = dict(by_name)
-        self.by_name_cf = dict(by_name_cf)
-        self.by_dir = dict(by_dir)
-        self.by_hash = dict(by_hash)
-        self.by_full = dict(by_full)
-        self.directories: tuple[str, ...] = tuple(sorted(self.by_dir))
-        self._tables: dict[str, DirectoryTable] = {}
+        return dict(by_hash), dict(by_full)
+
+    @property
+    def by_hash(self) -> dict[str, list[ModelFile]]:
+        return self._hashes[0]
+
+    @property
+    def by_full(self) -> dict[str, list[ModelFile]]:
+        """`sha256:<hex>` and `blake3:<hex>` (full-file hashes) to files."""
+        return self._hashes[1]
 
     @classmethod
     def build(cls, files: Sequence[ModelFile]) -> Lookup:
@@ -129,7 +174,7 @@ class Lookup:
                 self.by_full.get(f"blake3:{value}", ()))
         return []
 
-    def similar(self, name: Name, directories: Sequence[str],
+    def similar(self, value: str, directories: Sequence[str],
                 cap: int = CANDIDATE_CAP) -> list[tuple[ModelFile, Name]]:
         """Blocked candidates from the given directories, with their normalised names."""
         out: list[tuple[ModelFile, Name]] = []
@@ -137,6 +182,6 @@ class Lookup:
             if directory not in self.by_dir:
                 continue
             table = self.table(directory)
-            for index in table.candidates(name, cap):
-                out.append((table.files[index], table.names[index]))
+            for index in table.candidates(value, cap):
+                out.append((table.files[index], table.name(index)))
         return out

@@ -8,8 +8,8 @@ look-alike (flux1-dev vs flux1-schnell, fp8 vs fp16, wan2.1 vs wan2.2, 7b vs 14b
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .extensions import extension_of, strip_model_extension
@@ -95,6 +95,8 @@ class Name:
     tokens: tuple[str, ...]
     key: str
     """Tokens joined by spaces: what Jaro-Winkler compares."""
+    sorted_key: str
+    """The tokens sorted, then joined: the same words in another order compare equal."""
     precision: frozenset[str]
     version: frozenset[str]
     size: frozenset[str]
@@ -103,12 +105,16 @@ class Name:
     """Tokens of no class (`qwen`, `image`, `kj`)."""
 
     def of_class(self, token_class: str) -> frozenset[str]:
-        return {
-            PRECISION: self.precision, VERSION: self.version, SIZE: self.size,
-            VARIANT: self.variant, WORDS: self.words,
-        }.get(token_class, frozenset())
+        if token_class in _CLASS_FIELDS:
+            values: frozenset[str] = getattr(self, token_class)
+            return values
+        return frozenset()
 
 
+_CLASS_FIELDS = frozenset({PRECISION, VERSION, SIZE, VARIANT, WORDS})
+
+
+@functools.lru_cache(maxsize=65536)
 def token_class(token: str) -> str | None:
     """The class of one token, or None for a plain word."""
     if token in PRECISION_WORDS or _QUANT_TOKEN.fullmatch(token):
@@ -122,8 +128,35 @@ def token_class(token: str) -> str | None:
     return None
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+# Runs of one letter case or of digits: `JapaneseStyleXL2` -> Japanese, Style, XL, 2.
+_RAW_KEY = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[^\W\dA-Z_]+|\d+")
+
+
 def _alnum(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
+    return _NON_ALNUM.sub("", text.casefold())
+
+
+def _suffix_start(stem: str) -> int:
+    """Where a download suffix starts in `stem`, or -1 (cheap tests before the regexes)."""
+    if stem.endswith(")") or stem[-4:].casefold() == "copy":
+        found = _SUFFIX_STRONG.search(stem)
+        return found.start() if found else -1
+    if len(stem) > 2 and stem[-2] == "_" and stem[-1].isdigit():
+        return len(stem) - 2
+    return -1
+
+
+def spelling(name: str) -> tuple[str, str, frozenset[str]]:
+    """(skeleton, core, blocking keys) of a file name: the cheap part of `normalize`, for
+    lookup tables over every file of a directory without tokenising each name."""
+    stem = strip_model_extension(name.replace("\\", "/").rsplit("/", 1)[-1])
+    cut = _suffix_start(stem)
+    runs = _RAW_KEY.findall(stem)
+    skeleton = "".join(runs).casefold()
+    core = _alnum(stem[:cut]) if cut >= 0 else ""
+    keys = frozenset(k.casefold() for k in runs if len(k) > 1 or k.isdigit())
+    return skeleton, core, keys
 
 
 def tokenize(stem: str) -> tuple[str, ...]:
@@ -153,14 +186,10 @@ def normalize(name: str) -> Name:
     stem = strip_model_extension(base)
     if stem == base:
         ext = ""
-    strong = _SUFFIX_STRONG.search(stem)
-    weak = None if strong else _SUFFIX_WEAK.search(stem)
-    core = ""
-    if strong:
-        core = _alnum(stem[: strong.start()])
-    elif weak:
-        core = _alnum(stem[: weak.start()])
-    tokens = tokenize(stem[: strong.start()] if strong else stem)
+    cut = _suffix_start(stem)
+    strong = cut >= 0 and not _SUFFIX_WEAK.search(stem)
+    core = _alnum(stem[:cut]) if cut >= 0 else ""
+    tokens = tokenize(stem[:cut] if strong else stem)
     classes: dict[str, set[str]] = {
         PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set(), WORDS: set()}
     for token in tokens:
@@ -174,9 +203,10 @@ def normalize(name: str) -> Name:
         extension=ext,
         skeleton=_alnum(stem),
         core=core,
-        strong_suffix=strong is not None,
+        strong_suffix=strong,
         tokens=tokens,
         key=" ".join(tokens),
+        sorted_key=" ".join(sorted(tokens)),
         precision=frozenset(classes[PRECISION]),
         version=frozenset(classes[VERSION]),
         size=frozenset(classes[SIZE]),
@@ -195,7 +225,3 @@ def same_spelling(a: Name, b: Name) -> bool:
         return True
     return bool(a.strong_suffix and b.strong_suffix and a.core == b.core)
 
-
-def blocking_keys(name: Name) -> Iterable[str]:
-    """Tokens worth indexing for candidate blocking (single letters match too much)."""
-    return {t for t in name.tokens if len(t) > 1 or t.isdigit()}

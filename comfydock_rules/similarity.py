@@ -8,8 +8,7 @@ can still offer `flux1-schnell` as a candidate for `flux1-dev` without ever choo
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .names import FULL_PRECISIONS, PRECISION, WORDS, Name, same_spelling, token_class
@@ -69,15 +68,30 @@ def _weight(token: str) -> float:
     return PRECISION_TOKEN_WEIGHT if token_class(token) == PRECISION else 1.0
 
 
-def _dice(a: Counter[str], b: Counter[str]) -> float:
-    total = sum(_weight(t) * n for t, n in (a + b).items())
+def _dice(a: Sequence[str], b: Sequence[str]) -> float:
+    """Weighted Dice coefficient of two token multisets."""
+    total = sum(map(_weight, a)) + sum(map(_weight, b))
     if total == 0:
         return 1.0
-    return 2.0 * sum(_weight(t) * n for t, n in (a & b).items()) / total
+    left: dict[str, int] = {}
+    for t in a:
+        left[t] = left.get(t, 0) + 1
+    common = 0.0
+    for t in b:
+        n = left.get(t, 0)
+        if n:
+            left[t] = n - 1
+            common += _weight(t)
+    return 2.0 * common / total
 
 
-def similarity(ref: Name, other: Name, protected: Iterable[str]) -> Similarity:
-    """Score in [0, 1], rounded to 4 places so reports are stable across platforms."""
+def similarity(ref: Name, other: Name, protected: Iterable[str],
+               floor: float = 0.0) -> Similarity:
+    """Score in [0, 1], rounded to 4 places so reports are stable across platforms.
+
+    Below `floor` the caller drops the candidate anyway: once token agreement alone rules it
+    out, the score is an upper bound and no conflicts are computed.
+    """
     import jellyfish
 
     if same_spelling(ref, other):
@@ -95,11 +109,19 @@ def similarity(ref: Name, other: Name, protected: Iterable[str]) -> Similarity:
         factor *= DROPPED_PRECISION_FACTOR
     if ref.extension != other.extension:
         factor *= OTHER_EXTENSION_FACTOR
-    key_a, key_b = " ".join(mine), " ".join(theirs)
-    jw = jellyfish.jaro_winkler_similarity(key_a, key_b) if key_a and key_b else 0.0
-    jw_sorted = jellyfish.jaro_winkler_similarity(
-        " ".join(sorted(mine)), " ".join(sorted(theirs))) if key_a and key_b else 0.0
-    dice = _dice(Counter(mine), Counter(theirs))
+    dice = _dice(mine, theirs)
+    if (0.5 + 0.5 * dice) * factor < floor:
+        return Similarity(round((0.5 + 0.5 * dice) * factor, 4))
+    if factor == 1.0:
+        key_a, key_b, sorted_a, sorted_b = ref.key, other.key, ref.sorted_key, other.sorted_key
+    else:
+        key_a, key_b = " ".join(mine), " ".join(theirs)
+        sorted_a, sorted_b = " ".join(sorted(mine)), " ".join(sorted(theirs))
+    jw = jw_sorted = 0.0
+    if key_a and key_b:
+        jw = jellyfish.jaro_winkler_similarity(key_a, key_b)
+        if jw < 1.0 and (sorted_a != key_a or sorted_b != key_b):
+            jw_sorted = jellyfish.jaro_winkler_similarity(sorted_a, sorted_b)
     score = (0.5 * max(jw, jw_sorted) + 0.5 * dice) * factor
     # Plain words always count: a benign rename never adds or drops one, and an extra word
     # (`ltx-2.5-video-vae-conv-bf16` for `ltx-2.5-video-vae-bf16`) is another file.
