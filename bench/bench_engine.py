@@ -71,13 +71,15 @@ def library(size: int, seed: int) -> list[ModelFile]:
         elif roll < 0.75:
             paths.add(f"{directory}/moved/{name}")
         elif roll < 0.85:
-            paths.add(f"{directory}/{name.replace('_', '-').replace('.safetensors', ' (1).safetensors')}")
+            renamed = name.replace("_", "-").replace(".safetensors", " (1).safetensors")
+            paths.add(f"{directory}/{renamed}")
     while len(paths) < size:
         directory, name = rng.choice(names)
         stem, _, ext = name.rpartition(".")
         old, new = rng.choice(EDITS)
         stem = stem.replace(old, new, 1)
-        stem = f"{stem}_{rng.choice(WORDS)}" if rng.random() < 0.7 else f"{rng.choice(WORDS)}_{stem}"
+        word = rng.choice(WORDS)
+        stem = f"{stem}_{word}" if rng.random() < 0.7 else f"{word}_{stem}"
         if rng.random() < 0.3:
             stem += f"_{rng.randrange(1, 400)}"
         sub = rng.choice(["", "", "", "sdxl/", "flux/", "wan/", "old/"])
@@ -97,7 +99,7 @@ def corpus_refs() -> tuple[list[ModelRef], list[list[ModelRef]]]:
             path = CORPUS / "workflows" / row["file"]
             try:
                 per_workflow.append(list(read_workflow(path, row["file"], rules)))
-            except Exception:  # noqa: BLE001 - a bench counts what it can read
+            except Exception:  # a bench counts what it can read
                 per_workflow.append([])
     return [r for refs in per_workflow for r in refs], per_workflow
 
