@@ -173,7 +173,10 @@ class Engine:
             return finish(self._by_identity(
                 hits, "casefold", policy, lambda f: f"same name up to case in {_where(f)}"))
 
-        # 6. name similarity
+        # 6. name similarity; not for a node without a rule: nothing says which directory it
+        # loads from, and a look-alike from any directory is a guess, not a candidate
+        if slot is None:
+            return finish(_Outcome("missing", None, None, None))
         return finish(self._similar(value, directories, loadable, policy))
 
     def _by_identity(self, hits: list[ModelFile], method: str, policy: MatchPolicy,

@@ -193,11 +193,15 @@ def normalize(name: str) -> Name:
     classes: dict[str, set[str]] = {
         PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set(), WORDS: set()}
     for token in tokens:
-        cls = token_class(token)
-        if cls == VERSION:
-            classes[cls].add(_version_form(token))
-        else:
-            classes[cls or WORDS].add(token)
+        cls = token_class(token) or WORDS
+        value = _version_form(token) if cls == VERSION else token
+        # A repeated token counts again (`wan_Wan21_...` is not `Wan21_...`): the second
+        # occurrence is kept as `wan×2`.
+        n = 1
+        while value in classes[cls]:
+            n += 1
+            value = f"{token}×{n}"
+        classes[cls].add(value)
     return Name(
         original=name,
         extension=ext,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .names import FULL_PRECISIONS, PRECISION, WORDS, Name, same_spelling, token_class
+from .names import FULL_PRECISIONS, WORDS, Name, same_spelling, token_class
 
 SAME_SKELETON_SCORE = 0.99
 """Names that differ only in case or separators."""
@@ -19,7 +19,7 @@ DOWNLOAD_SUFFIX_SCORE = 0.97
 """Names that differ by a download suffix such as " (1)"."""
 DROPPED_PRECISION_FACTOR = 0.95
 """One name drops a full precision (fp16, bf16, fp32) that the other carries."""
-PRECISION_TOKEN_WEIGHT = 0.5
+CLASS_TOKEN_WEIGHT = 0.5
 OTHER_EXTENSION_FACTOR = 0.9
 """Another file format (.ckpt for .safetensors) is offered, never picked by name alone."""
 
@@ -63,9 +63,9 @@ def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflic
 
 
 def _weight(token: str) -> float:
-    # Precision tokens say less about which model a file is than words do; their difference is
-    # judged by the protected-class check, not the score.
-    return PRECISION_TOKEN_WEIGHT if token_class(token) == PRECISION else 1.0
+    # Class tokens (fp16, v1.5, 14b, dev) say less about which model family a file belongs to
+    # than its words do; whether they differ is judged by the conflict check, not the score.
+    return CLASS_TOKEN_WEIGHT if token_class(token) is not None else 1.0
 
 
 def _dice(a: Sequence[str], b: Sequence[str]) -> float:
