@@ -20,7 +20,7 @@ DOWNLOAD_SUFFIX_SCORE = 0.97
 DROPPED_PRECISION_FACTOR = 0.95
 """One name drops a full precision (fp16, bf16, fp32) that the other carries."""
 CLASS_TOKEN_WEIGHT = 0.5
-OTHER_EXTENSION_FACTOR = 0.9
+OTHER_EXTENSION_FACTOR = 0.85
 """Another file format (.ckpt for .safetensors) is offered, never picked by name alone."""
 
 
