@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
@@ -91,7 +92,8 @@ def sarif_dict(report: Report) -> dict[str, Any]:
 
     def uri_of(workflow: str) -> str:
         if workflow not in uris:
-            uris[workflow] = repo_path(workflow)
+            # A URI reference (RFC 3986): spaces, `|`, `<`, ... in a file name are %-encoded.
+            uris[workflow] = quote(repo_path(workflow), safe="/")
         return uris[workflow]
 
     results: list[dict[str, Any]] = []
