@@ -292,3 +292,49 @@ def test_a_lookup_can_be_reused_and_repeated_refs_agree(corpus: Path) -> None:
     assert len(out) == len(refs)
     assert all(r.status == "exact" for r in out)
     assert [r.ref.workflow for r in out] == sorted(r.ref.workflow for r in out)
+
+
+def test_wrong_directory_beside_a_fuzzy_pick() -> None:
+    files = [mf("vae/ae.safetensors", "a"), mf("diffusion_models/AE.safetensors", "b")]
+    res = one("ae.safetensors", UNET, files)
+    assert (res.status, res.method) == ("fuzzy", "casefold")
+    assert res.flags == ("wrong_directory",)
+    assert [c.file.relative_path for c in res.candidates] == [
+        "diffusion_models/AE.safetensors", "vae/ae.safetensors"]
+
+
+def test_a_sibling_with_a_conflict_does_not_block_a_benign_rename() -> None:
+    files = [mf("diffusion_models/Flux1-Dev (1).safetensors"),
+             mf("diffusion_models/flux1-dev-fp8.safetensors")]
+    res = one("flux1-dev.safetensors", UNET, files)
+    assert (res.status, res.method) == ("fuzzy", "similar")
+    assert res.resolved == files[0]
+    assert res.candidates[0].file == files[0]
+    assert "differs in precision: fp8 vs none" in res.candidates[1].reason
+
+
+def test_only_a_sibling_present_is_ambiguous_with_a_reason() -> None:
+    files = [mf("diffusion_models/flux1-schnell.safetensors")]
+    res = one("flux1-dev.safetensors", UNET, files)
+    assert (res.status, res.resolved, res.url) == ("ambiguous", None, None)
+    assert res.score == res.candidates[0].score
+    assert res.candidates[0].reason.endswith("differs in variant: schnell vs dev")
+    assert "protected token class" in res.messages[0]
+
+
+def test_no_rule_looks_by_name_everywhere_but_never_guesses() -> None:
+    files = [mf("loras/sub/detail.safetensors"), mf("checkpoints/Detail (1).safetensors")]
+    moved = one("detail.safetensors", None, files)
+    assert (moved.status, moved.method, moved.flags) == ("fuzzy", "filename", ("no_rule",))
+    renamed = one("Detail.safetensors", None, files[1:])
+    assert (renamed.status, renamed.candidates) == ("missing", ())
+    assert renamed.download_directory is None
+
+
+def test_pins_are_per_workflow() -> None:
+    files = [mf("checkpoints/a.safetensors", "a"), mf("checkpoints/old/b.safetensors", "b")]
+    refs = [ref("a.safetensors", CKPT, workflow="one.json"),
+            ref("a.safetensors", CKPT, workflow="two.json")]
+    out = resolve_all(refs, files, {("two.json", "a.safetensors"): files[1].hash})
+    assert [(r.ref.workflow, r.method, r.resolved) for r in out] == [
+        ("one.json", "path", files[0]), ("two.json", "pinned", files[1])]
