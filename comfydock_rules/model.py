@@ -187,7 +187,7 @@ def node_path_key(node_id: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key for node paths: numeric ids in numeric order, others after them."""
     key: list[tuple[int, int | str]] = []
     for part in node_id.split(":"):
-        key.append((0, int(part)) if part.isdigit() else (1, part))
+        key.append((0, int(part)) if part.isascii() and part.isdigit() else (1, part))
     return tuple(key)
 
 
