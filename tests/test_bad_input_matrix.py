@@ -115,6 +115,7 @@ ID_CASES: list[tuple[str, Any, int, str]] = [
     ("string", "abc", 1, "out:#abc"),
     ("path-like string", "12:7:3", 1, "out:#12:7:3"),
     ("unicode string", "ノード", 1, "out:#ノード"),
+    ("digits that int() refuses", "²", 1, "out:#²"),
     ("float", 1.5, 1, "node id 1.5 is invalid"),
     ("boolean", True, 1, "node id True is invalid"),
     ("null", None, 1, "node has no 'id'"),
