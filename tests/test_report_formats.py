@@ -227,8 +227,9 @@ def test_sarif_has_the_shape_code_scanning_requires(
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
-    # paths relative to the repository root (the folder holding .git), '/'-separated
-    assert uris == {"sub/workflows/a b,c:d.json", "sub/workflows/b.json"}
+    # paths relative to the repository root (the folder holding .git), '/'-separated and
+    # percent-encoded, as a URI reference must be
+    assert uris == {"sub/workflows/a%20b%2Cc%3Ad.json", "sub/workflows/b.json"}
     ambiguous = next(r for r in results if r["ruleId"] == "CDR002")
     assert ambiguous["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
     stale = next(r for r in results if r["ruleId"] == "CDR004")
