@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from comfydock_rules import __version__
 from conftest import RunCli
+
+from comfydock_rules import __version__
 
 
 def test_version(run_cli: RunCli) -> None:
