@@ -24,12 +24,8 @@ from comfydock_rules.workflow_read import read_workflow, refs_from_document  # n
 
 
 def rules_for_bench():  # type: ignore[no-untyped-def]
-    try:
-        from comfydock_rules.rules_load import load_ruleset
-    except ImportError:
-        from comfydock_rules.cmd_refs import fallback_ruleset
+    from comfydock_rules.rules_load import load_ruleset
 
-        return fallback_ruleset()
     return load_ruleset()
 
 

@@ -18,70 +18,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from comfydock_rules.errors import ToolInputError, WorkflowReadError
-from comfydock_rules.model import ModelRef, RuleSet, Slot
-
-# Used only while the rules loader is not installed: the core loaders of ComfyUI.
-_CORE_LOADERS: tuple[tuple[str, int, str, str], ...] = (
-    ("AudioEncoderLoader", 0, "audio_encoder_name", "audio_encoders"),
-    ("CLIPLoader", 0, "clip_name", "text_encoders"),
-    ("CLIPVisionLoader", 0, "clip_name", "clip_vision"),
-    ("CheckpointLoader", 0, "config_name", "configs"),
-    ("CheckpointLoader", 1, "ckpt_name", "checkpoints"),
-    ("CheckpointLoaderSimple", 0, "ckpt_name", "checkpoints"),
-    ("ControlNetLoader", 0, "control_net_name", "controlnet"),
-    ("CreateHookLora", 0, "lora_name", "loras"),
-    ("CreateHookLoraModelOnly", 0, "lora_name", "loras"),
-    ("CreateHookModelAsLora", 0, "ckpt_name", "checkpoints"),
-    ("CreateHookModelAsLoraModelOnly", 0, "ckpt_name", "checkpoints"),
-    ("DiffControlNetLoader", 0, "control_net_name", "controlnet"),
-    ("DualCLIPLoader", 0, "clip_name1", "text_encoders"),
-    ("DualCLIPLoader", 1, "clip_name2", "text_encoders"),
-    ("GLIGENLoader", 0, "gligen_name", "gligen"),
-    ("HypernetworkLoader", 0, "hypernetwork_name", "hypernetworks"),
-    ("ImageOnlyCheckpointLoader", 0, "ckpt_name", "checkpoints"),
-    ("LoraLoader", 0, "lora_name", "loras"),
-    ("LoraLoaderModelOnly", 0, "lora_name", "loras"),
-    ("ModelPatchLoader", 0, "name", "model_patches"),
-    ("PhotoMakerLoader", 0, "photomaker_model_name", "photomaker"),
-    ("QuadrupleCLIPLoader", 0, "clip_name1", "text_encoders"),
-    ("QuadrupleCLIPLoader", 1, "clip_name2", "text_encoders"),
-    ("QuadrupleCLIPLoader", 2, "clip_name3", "text_encoders"),
-    ("QuadrupleCLIPLoader", 3, "clip_name4", "text_encoders"),
-    ("StyleModelLoader", 0, "style_model_name", "style_models"),
-    ("TrainLoraNode", 13, "existing_lora", "loras"),
-    ("TripleCLIPLoader", 0, "clip_name1", "text_encoders"),
-    ("TripleCLIPLoader", 1, "clip_name2", "text_encoders"),
-    ("TripleCLIPLoader", 2, "clip_name3", "text_encoders"),
-    ("UNETLoader", 0, "unet_name", "diffusion_models"),
-    ("UpscaleModelLoader", 0, "model_name", "upscale_models"),
-    ("VAELoader", 0, "vae_name", "vae"),
-    ("unCLIPCheckpointLoader", 0, "ckpt_name", "checkpoints"),
-)
-
-
-def fallback_ruleset() -> RuleSet:
-    """The core loader table, for when `comfydock_rules.rules_load` is not available."""
-    nodes: dict[str, tuple[Slot, ...]] = {}
-    for node_type, widget, name, directory in _CORE_LOADERS:
-        slot = Slot(node_type=node_type, widget=widget, input=name, directories=(directory,))
-        nodes[node_type] = (*nodes.get(node_type, ()), slot)
-    return RuleSet(nodes=nodes, sources=("core (fallback table)",))
+from comfydock_rules.errors import WorkflowReadError
+from comfydock_rules.model import ModelRef, RuleSet
 
 
 def load_rules(files: Sequence[str]) -> RuleSet:
-    try:
-        from comfydock_rules.rules_load import load_ruleset
-    except ImportError:
-        if files:
-            raise ToolInputError(
-                "rule files cannot be read by this build (no rules loader)"
-            ) from None
-        return fallback_ruleset()
-    from comfydock_rules.resources import rules_dir
+    from comfydock_rules.rules_load import load_ruleset
 
-    if not files and not (rules_dir() / "core.yaml").is_file():
-        return fallback_ruleset()  # a checkout without the built-in rule sets yet
     return load_ruleset(list(files))
 
 

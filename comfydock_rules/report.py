@@ -168,6 +168,18 @@ def suggestion(res: Resolution) -> str:
     return "; ".join(parts)
 
 
+def problem_message(res: Resolution) -> str:
+    """One line for annotations (GitHub, SARIF): value, node, status, flags and what to do."""
+    ref = res.ref
+    text = f"{ref.value} ({ref.node_type} #{ref.node_id}) is {res.status}"
+    if res.flags:
+        text += " [" + ", ".join(sorted(res.flags)) + "]"
+    hint = suggestion(res)
+    if hint:
+        text += f": {hint}"
+    return text
+
+
 def status_counts_line(report: Report) -> str:
     """`12 references in 3 workflows: 8 exact, 1 fuzzy, 1 ambiguous, 2 missing (1 bypassed)`."""
     counts = summary(report)

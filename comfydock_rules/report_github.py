@@ -6,8 +6,7 @@ Escaping follows @actions/core (toolkit packages/core/src/command.ts): message d
 
 from __future__ import annotations
 
-from comfydock_rules.model import Resolution
-from comfydock_rules.report import Report, is_problem, repo_path, severity, suggestion
+from comfydock_rules.report import Report, is_problem, problem_message, repo_path, severity
 
 _LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -48,17 +47,6 @@ def command(level: str, message: str, file: str, line: int | None, title: str) -
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
-def _message(res: Resolution) -> str:
-    ref = res.ref
-    text = f"{ref.value} ({ref.node_type} #{ref.node_id}) is {res.status}"
-    if res.flags:
-        text += " [" + ", ".join(sorted(res.flags)) + "]"
-    hint = suggestion(res)
-    if hint:
-        text += f": {hint}"
-    return text
-
-
 def render(report: Report) -> str:
     lines: list[str] = []
     for error in report.errors:
@@ -72,6 +60,6 @@ def render(report: Report) -> str:
         level = _LEVELS[severity(res, report.fail_on)]
         title = f"comfydock-rules: {res.status} model"
         lines.append(
-            command(level, _message(res), repo_path(res.ref.workflow), res.ref.line, title)
+            command(level, problem_message(res), repo_path(res.ref.workflow), res.ref.line, title)
         )
     return "".join(line + "\n" for line in lines)

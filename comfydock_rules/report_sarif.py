@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
-from comfydock_rules.report import Report, is_problem, repo_path, severity, suggestion
+from comfydock_rules.report import Report, is_problem, problem_message, repo_path, severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -76,17 +76,6 @@ def _location(uri: str, line: int | None) -> dict[str, Any]:
     }
 
 
-def _message(res: Resolution) -> str:
-    ref = res.ref
-    text = f"{ref.value} ({ref.node_type} #{ref.node_id}) is {res.status}"
-    if res.flags:
-        text += " [" + ", ".join(sorted(res.flags)) + "]"
-    hint = suggestion(res)
-    if hint:
-        text += f": {hint}"
-    return text
-
-
 def sarif_dict(report: Report) -> dict[str, Any]:
     uris: dict[str, str] = {}
 
@@ -115,7 +104,7 @@ def sarif_dict(report: Report) -> dict[str, Any]:
             "ruleId": RULES[index][0],
             "ruleIndex": index,
             "level": _LEVELS[severity(res, report.fail_on)],
-            "message": {"text": _message(res)},
+            "message": {"text": problem_message(res)},
             "locations": [_location(uri, res.ref.line)],
             "partialFingerprints": {"comfydockReference/v1": _fingerprint(res, uri)},
             "properties": {
