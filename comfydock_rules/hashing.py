@@ -6,7 +6,10 @@ written here are recognised by ComfyDock environments (../shared/vectors/quick_h
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import stat
 from pathlib import Path
 
 from blake3 import blake3
@@ -17,7 +20,31 @@ CHUNK = 5 * MIB
 SAMPLE_ABOVE = 30 * MIB
 """Files larger than this are also sampled in the middle and at the end."""
 QUICK_HASH_LENGTH = 16
-_FULL_READ = 4 * MIB
+_FULL_READ = 8 * MIB
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
+
+def open_regular(path: str | Path) -> tuple[int, os.stat_result]:
+    """Open a file for reading, refusing anything but a regular file: (fd, fstat).
+
+    O_NONBLOCK makes opening a named pipe (or a device) that took a model file's place return at
+    once instead of waiting for a writer forever; fstat then says it is not a regular file, and
+    an OSError tells the caller to skip it. For regular files O_NONBLOCK changes nothing.
+    """
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file (a named pipe, device or socket)",
+                      os.fspath(path))
+    return fd, st
 
 
 def quick_hash_ranges(size: int) -> tuple[tuple[int, int], ...]:
@@ -66,9 +93,9 @@ def quick_hash_fd(fd: int, size: int, buffer: bytearray | None = None) -> tuple[
 
 def quick_hash(path: str | Path) -> str:
     """Quick hash of the file at `path` (see DESIGN.md, "Quick hash")."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    fd, st = open_regular(path)
     try:
-        return quick_hash_fd(fd, os.fstat(fd).st_size)[0]
+        return quick_hash_fd(fd, st.st_size)[0]
     finally:
         os.close(fd)
 
@@ -76,22 +103,22 @@ def quick_hash(path: str | Path) -> str:
 def full_blake3(path: str | Path) -> tuple[str, int]:
     """BLAKE3 of the whole file: (64-hex digest, bytes read).
 
-    Memory-mapped when possible: the Rust side reads without holding the GIL.
+    Read through a checked descriptor into one reused buffer rather than memory-mapped by path:
+    a file swapped for a named pipe cannot block, and one truncated meanwhile cannot SIGBUS.
+    BLAKE3 and the reads release the GIL, so pool threads hash different files at once.
     """
-    size = os.stat(path).st_size
-    hasher = blake3()
-    if size > 0:
-        try:
-            hasher.update_mmap(path)
-            return hasher.hexdigest(), size
-        except (OSError, ValueError):
-            hasher = blake3()
-    total = 0
-    with open(path, "rb", buffering=0) as stream:
+    fd, st = open_regular(path)
+    try:
+        hasher = blake3()
+        buffer = bytearray(min(max(st.st_size, 1), _FULL_READ))
+        total = 0
+        stream = io.FileIO(fd, "rb", closefd=False)
         while True:
-            chunk = stream.read(_FULL_READ)
-            if not chunk:
+            got = stream.readinto(buffer)
+            if not got:
                 break
-            hasher.update(chunk)
-            total += len(chunk)
-    return hasher.hexdigest(), total
+            hasher.update(memoryview(buffer)[:got])
+            total += got
+        return hasher.hexdigest(), total
+    finally:
+        os.close(fd)

@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.hashing import CHUNK, full_blake3, quick_hash_fd, quick_hash_ranges
+from comfydock_rules.hashing import (
+    CHUNK,
+    full_blake3,
+    open_regular,
+    quick_hash_fd,
+    quick_hash_ranges,
+)
 from comfydock_rules.scan import Root, ScannedFile, scan_roots
 
 __all__ = ["SCHEMA_VERSION", "IndexSummary", "Root", "open_index", "update_index"]
@@ -206,11 +212,87 @@ def _migrate(conn: sqlite3.Connection, db_path: Path) -> None:
         raise
 
 
-def open_index(db_path: Path, *, rebuild: bool = False) -> sqlite3.Connection:
-    """Open (creating or migrating) the index for writing: WAL, busy timeout, current schema."""
-    db_path = Path(db_path)
-    if rebuild:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+# SQLite's own lock bytes (unix VFS): in the database file, PENDING, RESERVED and the SHARED
+# range (every open connection holds a read lock there once it has read); in the -shm file of a
+# WAL database, the WAL write/checkpoint/recover/read locks and the "dead man switch" byte 128
+# that every connection with the -shm mapped holds.
+_PENDING_BYTE = 0x40000000
+_DB_LOCK_RANGE = (_PENDING_BYTE, 2 + 510)
+_SHM_LOCK_RANGE = (120, 9)
+_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def _lock_holder(fd: int, start: int, length: int) -> int | None:
+    """The pid holding a lock that conflicts with a write lock on the range, if Linux says."""
+    import fcntl
+    import struct
+
+    layout = "hhqqi4x"  # struct flock on Linux (x86-64, arm64)
+    try:
+        query = struct.pack(layout, fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+        kind, _, _, _, pid = struct.unpack(layout, answer)
+    except (OSError, struct.error):
+        return None
+    return int(pid) if kind != fcntl.F_UNLCK and pid > 0 else None
+
+
+def _try_lock_all(db_path: Path) -> tuple[list[int], str | None]:
+    """Write-lock SQLite's lock bytes of every file of the index: (open fds, None), or
+    ([], what holds them) when another process has the index open."""
+    import fcntl
+
+    fds: list[int] = []
+    for suffix, (start, length) in (("", _DB_LOCK_RANGE), ("-shm", _SHM_LOCK_RANGE)):
+        name = f"{db_path}{suffix}"
+        try:
+            fd = os.open(name, os.O_RDWR | getattr(os, "O_NOCTTY", 0))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            for other in fds:
+                os.close(other)
+            raise ToolInputError(f"cannot open the old index to replace it: {exc.strerror}",
+                                 path=name) from None
+        fds.append(fd)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+        except OSError:
+            pid = _lock_holder(fd, start, length)
+            for other in fds:
+                os.close(other)
+            who = f"process {pid}" if pid else "another process"
+            return [], f"{who} holds a lock on {name}"
+    return fds, None
+
+
+def _remove_unused(db_path: Path) -> None:
+    """Delete the index files for --rebuild, but only while no other process has them open.
+
+    The files are locked the way SQLite locks them (so another comfydock-rules or SQLite
+    client waits on us, and we on it, for up to the busy timeout), removed while the locks are
+    held, then released. Deleting them under a running writer would split the index in two.
+    """
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # pragma: no cover - no POSIX locks (Windows): SQLite's own files lock
+        fds: list[int] = []
+    else:
+        deadline = time.monotonic() + busy_timeout()
+        while True:
+            fds, holder = _try_lock_all(db_path)
+            if holder is None:
+                break
+            if time.monotonic() >= deadline:
+                raise ToolInputError(
+                    f"cannot rebuild: the index is in use, {holder} "
+                    f"(waited {busy_timeout():g} s)",
+                    path=str(db_path),
+                    hint="let that process finish (or stop it) and run --rebuild again",
+                )
+            time.sleep(0.05)
+    try:
+        for suffix in _SUFFIXES:
             try:
                 os.unlink(f"{db_path}{suffix}")
             except FileNotFoundError:
@@ -218,6 +300,16 @@ def open_index(db_path: Path, *, rebuild: bool = False) -> sqlite3.Connection:
             except OSError as exc:
                 raise ToolInputError(f"cannot remove the old index: {exc.strerror}",
                                      path=f"{db_path}{suffix}") from None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def open_index(db_path: Path, *, rebuild: bool = False) -> sqlite3.Connection:
+    """Open (creating or migrating) the index for writing: WAL, busy timeout, current schema."""
+    db_path = Path(db_path)
+    if rebuild:
+        _remove_unused(db_path)
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -441,12 +533,11 @@ class _Updater:
         nbytes = 0
         for item in items:
             try:
-                fd = os.open(item.disk_path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                fd, st = open_regular(item.disk_path)
             except OSError as exc:
                 out.append((item, exc))
                 continue
             try:
-                st = os.fstat(fd)
                 quick, read = quick_hash_fd(fd, st.st_size, buffer)
                 nbytes += read
                 out.append(_Hashed(item, quick, st.st_size, st.st_mtime_ns))
@@ -558,8 +649,8 @@ class _Updater:
             if b3 is None and len(entries) + len(others) > 1:
                 got = digests.get(f"{loc.root}/{loc.path_in_root}")
                 if not isinstance(got, str):
-                    self.warnings.append(f"{loc.root}/{loc.path_in_root}: vanished while "
-                                         "indexing, removed from the index")
+                    self.warnings.append(f"{loc.root}/{loc.path_in_root}: "
+                                         f"{_gone_reason(got)}, removed from the index")
                     self.drop_location(rel)
                     continue
                 b3 = got
@@ -571,7 +662,7 @@ class _Updater:
             got = digests.get(entry.item.disk_path)
             if isinstance(got, OSError):
                 self.skipped += 1
-                self.warnings.append(f"{entry.item.disk_path}: vanished while indexing, skipped")
+                self.warnings.append(f"{entry.item.disk_path}: {_gone_reason(got)}, skipped")
                 self.drop_location(entry.item.relative_path)
                 continue
             fresh.append((entry, got))
@@ -638,6 +729,12 @@ class _Updater:
             (),
         ))
         self.commit()
+
+
+def _gone_reason(error: OSError | None) -> str:
+    if error is None or isinstance(error, FileNotFoundError):
+        return "vanished while indexing"
+    return f"cannot be read: {error.strerror or error}"
 
 
 def default_workers() -> int:

@@ -195,6 +195,9 @@ def _walk(root: Root, warnings: list[str]) -> tuple[list[ScannedFile], int]:
                 skipped += 1
                 continue
             if not stat.S_ISREG(st.st_mode):
+                # A named pipe, socket or device with a model's name: opening it could block.
+                warnings.append(f"{entry.path}: skipped, not a regular file")
+                skipped += 1
                 continue
             found.append(
                 ScannedFile(

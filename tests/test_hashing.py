@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from blake3 import blake3
 
 from comfydock_rules.hashing import (
     CHUNK,
     MIB,
     full_blake3,
+    open_regular,
     quick_hash,
     quick_hash_fd,
     quick_hash_ranges,
@@ -81,3 +86,36 @@ def test_file_shorter_than_claimed_is_refused(tmp_path: Path) -> None:
             quick_hash_fd(fd, 10)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when a call blocks, e.g. opening a named pipe."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"blocked for {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    pipe = tmp_path / "model.safetensors"
+    os.mkfifo(pipe)
+    with _deadline(5):
+        for call in (open_regular, quick_hash, full_blake3):
+            with pytest.raises(OSError, match="not a regular file"):
+                call(pipe)
+
+
+def test_full_blake3_reads_through_its_buffer(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    content = hashlib.shake_256(b"full").digest(3 * 8 * MIB + 12345)
+    path.write_bytes(content)
+    assert full_blake3(path) == (blake3(content).hexdigest(), len(content))

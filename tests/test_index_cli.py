@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,96 @@ def test_bad_arguments_exit_2(run_cli: RunCli, tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
     missing = run_cli("index", "stats", "--db", db)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_named_pipe_under_a_root_is_skipped_and_never_blocks(tmp_path: Path) -> None:
+    root = _models(tmp_path)
+    pipe = root / "loras" / "pipe.safetensors"
+    os.mkfifo(pipe)
+    env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(tmp_path / "cache"))
+    result = subprocess.run([*CLI, "index", str(root), "--db", str(tmp_path / "i.sqlite")],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {pipe}: skipped, not a regular file" in result.stderr
+    assert result.stdout.startswith("4 files seen: 4 new, 0 changed, 0 removed, 1 skipped;")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_file_replaced_by_a_named_pipe_after_the_scan_is_skipped(tmp_path: Path) -> None:
+    import signal
+
+    from comfydock_rules.index_db import _update, open_index
+
+    root = _models(tmp_path)
+    scan = scan_roots([Root.plain(root)])
+    swapped = root / "loras" / "SDXL" / "detail.safetensors"
+    swapped.unlink()
+    os.mkfifo(swapped)
+
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError("opening the named pipe blocked")
+
+    conn = open_index(tmp_path / "i.sqlite")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(10)
+    try:  # one worker: the open happens in this thread, where the alarm can interrupt it
+        summary = _update(conn, scan.files, 0, [], 1, False, 0.0)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        conn.close()
+    assert (summary.files_seen, summary.new, summary.skipped) == (4, 3, 1)
+    assert f"{swapped}: skipped, cannot be read: not a regular file" in "\n".join(
+        summary.warnings)
+    assert "loras/SDXL/detail.safetensors" not in {
+        f.relative_path for f in load_index(tmp_path / "i.sqlite")}
+
+
+@pytest.mark.parametrize("hold", ["reading", "writing"])
+def test_rebuild_refuses_while_another_process_has_the_index(
+        run_cli: RunCli, tmp_path: Path, hold: str) -> None:
+    root = _models(tmp_path)
+    db = tmp_path / "index.sqlite"
+    assert run_cli("index", root, "--db", db, "--quiet").returncode == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE" if hold == "writing" else "BEGIN")
+    assert holder.execute("SELECT COUNT(*) FROM model_locations").fetchone() == (4,)
+    try:
+        result = run_cli("index", root, "--db", db, "--rebuild",
+                         env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
+        # The files were not deleted under the holder: it still reads the same index.
+        assert holder.execute("SELECT COUNT(*) FROM model_locations").fetchone() == (4,)
+        assert db.exists() and (tmp_path / "index.sqlite-shm").exists()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2, result.stderr
+    assert f"process {os.getpid()} holds a lock on {db}" in result.stderr
+    assert "cannot rebuild: the index is in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(load_index(db)) == 4
+    rebuilt = run_cli("index", root, "--db", db, "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.startswith("4 files seen: 4 new,")
+
+
+def test_rebuild_waits_for_a_short_holder(run_cli: RunCli, tmp_path: Path) -> None:
+    root = _models(tmp_path)
+    db = tmp_path / "index.sqlite"
+    assert run_cli("index", root, "--db", db, "--quiet").returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time\n"
+         f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+         "c.execute('BEGIN IMMEDIATE'); c.execute('SELECT 1 FROM models').fetchall()\n"
+         "print('held', flush=True); time.sleep(0.5); c.execute('ROLLBACK'); c.close()\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        result = run_cli("index", root, "--db", db, "--rebuild",
+                         env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "20"})
+    finally:
+        holder.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("4 files seen: 4 new,")
