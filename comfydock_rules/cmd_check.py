@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     from comfydock_rules.errors import WorkflowReadError
-    from comfydock_rules.rules_load import load_ruleset
+    from comfydock_rules.rules_cache import load_ruleset
     from comfydock_rules.workflow_files import expand_paths
     from comfydock_rules.workflow_read import read_workflow
 

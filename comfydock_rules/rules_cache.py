@@ -1,0 +1,181 @@
+"""The built-in rule sets, parsed once and kept in the per-user cache as JSON.
+
+Parsing and validating the shipped YAML (about 100 KB) costs more than half of a pre-commit
+run's budget, and it gives the same RuleSet every time until the package changes. The cache
+file says which inputs it was built from (the shipped rule files' contents, the tool version,
+the loader's source files) and a digest of its own body; anything that does not match, or does
+not decode, is ignored and rebuilt from the YAML. JSON, not pickle: reading a cache never runs
+code. Writing it is best effort: a read-only cache folder only costs the speed-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from comfydock_rules import __version__
+from comfydock_rules.model import MatchPolicy, RuleSet, Slot
+from comfydock_rules.paths import cache_dir
+from comfydock_rules.resources import rules_dir
+
+FORMAT = "comfydock-rules-builtin-rules"
+VERSION = 1
+CACHE_NAME = "rules-builtin.json"
+
+_PACKAGE = Path(__file__).resolve().parent
+_LOADER_SOURCES: tuple[str, ...] = (
+    "model.py", "rules_cache.py", "rules_check.py", "rules_diagnose.py", "rules_load.py",
+    "rules_yaml.py",
+)
+
+
+def cache_path() -> Path:
+    return cache_dir() / CACHE_NAME
+
+
+def load_ruleset(files: Sequence[str | Path] = ()) -> RuleSet:
+    """`rules_load.load_ruleset(files)`, from the cache when `files` is empty (the built-ins)."""
+    if files:
+        from comfydock_rules import rules_load
+
+        return rules_load.load_ruleset(files)
+    return builtin_ruleset()
+
+
+def builtin_ruleset(cache: Path | None = None) -> RuleSet:
+    """The built-in RuleSet: the cached copy when it is current, else parsed and cached."""
+    cache = cache_path() if cache is None else cache
+    key = inputs_key(rules_dir())
+    cached = read_cache(cache, key)
+    if cached is not None:
+        return cached
+    from comfydock_rules import rules_load
+
+    ruleset = rules_load.load_ruleset(())
+    write_cache(cache, key, ruleset)
+    return ruleset
+
+
+def inputs_key(rules: Path) -> str:
+    """Changes whenever a shipped rule file's content, the version or the loader's code does."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{FORMAT}\0{VERSION}\0{__version__}\0".encode())
+    try:
+        names = sorted(entry.name for entry in os.scandir(rules) if entry.name.endswith(".yaml"))
+    except OSError:
+        names = []
+    for name in names:
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update((rules / name).read_bytes())
+        except OSError:
+            digest.update(b"\xffunreadable")
+        digest.update(b"\0")
+    for source in _LOADER_SOURCES:
+        try:
+            st = os.stat(_PACKAGE / source)
+            digest.update(f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        except OSError:
+            digest.update(f"{source}\0missing\0".encode())
+    return digest.hexdigest()
+
+
+def read_cache(cache: Path, key: str) -> RuleSet | None:
+    """The cached RuleSet if the file was written for `key` and is intact; None otherwise."""
+    try:
+        data = cache.read_bytes()
+    except OSError:
+        return None
+    head, newline, body = data.partition(b"\n")
+    if not newline:
+        return None
+    try:
+        header = json.loads(head)
+        if (not isinstance(header, dict) or header.get("format") != FORMAT
+                or header.get("version") != VERSION or header.get("key") != key
+                or header.get("digest") != hashlib.blake2b(body, digest_size=16).hexdigest()):
+            return None
+        return _decode(json.loads(body))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, re.error):
+        return None
+
+
+def write_cache(cache: Path, key: str, ruleset: RuleSet) -> bool:
+    """Write through a temporary file and a rename, so a reader never sees half a cache."""
+    body = json.dumps(_encode(ruleset), ensure_ascii=False, separators=(",", ":")).encode()
+    header = {"digest": hashlib.blake2b(body, digest_size=16).hexdigest(), "format": FORMAT,
+              "key": key, "version": VERSION}
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(json.dumps(header, sort_keys=True).encode() + b"\n" + body)
+        os.replace(tmp, cache)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
+
+
+def _encode(ruleset: RuleSet) -> dict[str, Any]:
+    policies: dict[MatchPolicy, int] = {}
+
+    def slot(s: Slot) -> list[Any]:
+        index = policies.setdefault(s.match, len(policies))
+        return [s.node_type, s.widget, s.input, list(s.directories), list(s.extensions), index,
+                s.dict_key, sorted(s.ignore_values), s.source]
+
+    nodes = [[name, [slot(s) for s in slots]] for name, slots in ruleset.nodes.items()]
+    patterns = [[p.pattern, p.flags, [slot(s) for s in slots]] for p, slots in ruleset.patterns]
+    return {
+        "nodes": nodes,
+        "patterns": patterns,
+        "policies": [[p.suggest_min, p.auto_pick_min_score, p.auto_pick_min_margin,
+                      list(p.auto_pick_methods), list(p.protected)] for p in policies],
+        "ignore_values": sorted(ruleset.ignore_values),
+        "directories": [[name, list(folders)] for name, folders in ruleset.directories.items()],
+        "fail_on": list(ruleset.fail_on),
+        "sources": list(ruleset.sources),
+        "warnings": list(ruleset.warnings),
+    }
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("expected a list of strings")
+    return tuple(value)
+
+
+def _decode(doc: dict[str, Any]) -> RuleSet:
+    policies = [MatchPolicy(a, b, c, _strings(m), _strings(p))
+                for a, b, c, m, p in doc["policies"]]
+
+    def slots(items: list[Any]) -> tuple[Slot, ...]:
+        out = []
+        for node_type, widget, input_, dirs, exts, policy, dict_key, ignore, source in items:
+            if not isinstance(node_type, str) or not isinstance(source, str):
+                raise TypeError("slot fields")
+            if type(policy) is not int or policy < 0:
+                raise TypeError("policy index")
+            out.append(Slot(node_type, widget, input_, _strings(dirs), _strings(exts),
+                            policies[policy], dict_key, frozenset(_strings(ignore)), source))
+        return tuple(out)
+
+    nodes = {name: slots(items) for name, items in doc["nodes"]}
+    patterns = tuple((re.compile(text, flags), slots(items))
+                     for text, flags, items in doc["patterns"])
+    return RuleSet(
+        nodes=nodes,
+        patterns=patterns,
+        ignore_values=frozenset(_strings(doc["ignore_values"])),
+        directories={name: _strings(folders) for name, folders in doc["directories"]},
+        fail_on=_strings(doc["fail_on"]),
+        sources=_strings(doc["sources"]),
+        warnings=_strings(doc["warnings"]),
+    )
