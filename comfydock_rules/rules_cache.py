@@ -11,7 +11,6 @@ code. Writing it is best effort: a read-only cache folder only costs the speed-u
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -23,6 +22,11 @@ from comfydock_rules import __version__
 from comfydock_rules.model import MatchPolicy, RuleSet, Slot
 from comfydock_rules.paths import cache_dir
 from comfydock_rules.resources import rules_dir
+
+try:  # hashlib would load OpenSSL first: a few ms of a pre-commit run
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always builds _blake2
+    from hashlib import blake2b
 
 FORMAT = "comfydock-rules-builtin-rules"
 VERSION = 1
@@ -64,7 +68,7 @@ def builtin_ruleset(cache: Path | None = None) -> RuleSet:
 
 def inputs_key(rules: Path) -> str:
     """Changes whenever a shipped rule file's content, the version or the loader's code does."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     digest.update(f"{FORMAT}\0{VERSION}\0{__version__}\0".encode())
     try:
         names = sorted(entry.name for entry in os.scandir(rules) if entry.name.endswith(".yaml"))
@@ -99,7 +103,7 @@ def read_cache(cache: Path, key: str) -> RuleSet | None:
         header = json.loads(head)
         if (not isinstance(header, dict) or header.get("format") != FORMAT
                 or header.get("version") != VERSION or header.get("key") != key
-                or header.get("digest") != hashlib.blake2b(body, digest_size=16).hexdigest()):
+                or header.get("digest") != blake2b(body, digest_size=16).hexdigest()):
             return None
         return _decode(json.loads(body))
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, re.error):
@@ -109,7 +113,7 @@ def read_cache(cache: Path, key: str) -> RuleSet | None:
 def write_cache(cache: Path, key: str, ruleset: RuleSet) -> bool:
     """Write through a temporary file and a rename, so a reader never sees half a cache."""
     body = json.dumps(_encode(ruleset), ensure_ascii=False, separators=(",", ":")).encode()
-    header = {"digest": hashlib.blake2b(body, digest_size=16).hexdigest(), "format": FORMAT,
+    header = {"digest": blake2b(body, digest_size=16).hexdigest(), "format": FORMAT,
               "key": key, "version": VERSION}
     tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
     try:
