@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from .extensions import extension_of
 from .lookup import Lookup
 from .model import Candidate, MatchPolicy, ModelFile, ModelRef, Resolution, reference_sort_key
 from .names import normalize
-from .similarity import reason, similarity
+from .similarity import confusable_variant, reason, similarity
 
 MAX_CANDIDATES = 5
 DEFAULT_POLICY = MatchPolicy()
@@ -198,43 +199,87 @@ class Engine:
     def _similar(self, value: str, directories: Sequence[str],
                  loadable: Callable[[ModelFile], bool], policy: MatchPolicy) -> _Outcome:
         name = normalize(value)
-        scored: list[tuple[float, str, ModelFile, str, bool]] = []
+        protected = policy.protected
+        scored: list[_Scored] = []
         for f, other in self.lookup.similar(value, directories):
             if not loadable(f):
                 continue
-            sim = similarity(name, other, policy.protected, policy.suggest_min)
-            if sim.score < policy.suggest_min:
+            sim = similarity(name, other, protected, policy.suggest_min)
+            if sim.score >= policy.suggest_min:
+                variant = bool(sim.conflicts) and confusable_variant(name, other, protected)
+            elif confusable_variant(name, other, protected):
+                # A confusable variant stays listed whatever its score: it is the file a
+                # reviewer must see (`t5-refiner` for `t5-base`), and it is never picked.
+                sim = similarity(name, other, protected)
+                variant = True
+            else:
                 continue
-            scored.append((sim.score, f.relative_path, f, reason(sim), not sim.conflicts))
+            scored.append(_Scored(sim.score, f.relative_path, f, reason(sim), not sim.conflicts,
+                                  variant))
         if not scored:
             return _Outcome("missing", None, None, None)
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        best_per_hash: dict[str, tuple[float, str, ModelFile, str, bool]] = {}
+        scored.sort(key=_rank)
+        best_per_hash: dict[str, _Scored] = {}
         for item in scored:
-            best_per_hash.setdefault(item[2].hash, item)
-        ranked = sorted(best_per_hash.values(), key=lambda item: (-item[0], item[1]))
-        cands = tuple(Candidate(f, s, why) for s, _, f, why, _ in ranked[:MAX_CANDIDATES])
+            best_per_hash.setdefault(item.file.hash, item)
+        ranked = sorted(best_per_hash.values(), key=_rank)
+        if ranked[0].score < policy.suggest_min:
+            # only confusable variants below the suggestion threshold: still missing
+            return _Outcome("missing", None, None, None, _shortlist(ranked, None), messages=(
+                "no candidate scores "
+                f"{policy.suggest_min:.2f} or more; listed: names that differ only in "
+                "protected tokens, never picked",))
         # The pick is the best candidate that may be picked at all; only such candidates
         # compete with it for the margin (a sibling that differs in a protected class is not a
         # rival reading of the name, it is another model).
-        clean_ranked = [item for item in ranked if item[4]]
-        best_score, _, best_file, _, clean = clean_ranked[0] if clean_ranked else ranked[0]
+        clean_ranked = [item for item in ranked if item.clean]
+        best = clean_ranked[0] if clean_ranked else ranked[0]
         runner = clean_ranked[1] if len(clean_ranked) > 1 else None
         why_not = ""
-        if not clean:
+        if not best.clean:
             why_not = "its name differs in a protected token class"
-        elif best_score < policy.auto_pick_min_score:
-            why_not = f"score {best_score:.2f} is below {policy.auto_pick_min_score:.2f}"
-        elif runner is not None and round(best_score - runner[0], 4) < policy.auto_pick_min_margin:
-            why_not = f"{runner[2].relative_path} scores within {policy.auto_pick_min_margin:.2f}"
+        elif best.score < policy.auto_pick_min_score:
+            why_not = f"score {best.score:.2f} is below {policy.auto_pick_min_score:.2f}"
+        elif runner is not None and round(
+                best.score - runner.score, 4) < policy.auto_pick_min_margin:
+            why_not = f"{runner.path} scores within {policy.auto_pick_min_margin:.2f}"
         elif "similar" not in policy.auto_pick_methods:
             why_not = "this slot's policy does not auto-pick by similarity"
         if why_not:
-            return _Outcome("ambiguous", None, best_score, None, cands, messages=(
-                f"best candidate {best_file.relative_path} not picked: {why_not}",))
-        picked = [c for c in cands if c.file == best_file]
-        cands = tuple(picked) + tuple(c for c in cands if c.file != best_file)
-        return _Outcome("fuzzy", "similar", best_score, best_file, cands)
+            return _Outcome("ambiguous", None, best.score, None, _shortlist(ranked, None),
+                            messages=(f"best candidate {best.path} not picked: {why_not}",))
+        cands = _shortlist(ranked, best)
+        picked = [c for c in cands if c.file == best.file]
+        cands = tuple(picked) + tuple(c for c in cands if c.file != best.file)
+        return _Outcome("fuzzy", "similar", best.score, best.file, cands)
+
+
+class _Scored(NamedTuple):
+    score: float
+    path: str
+    file: ModelFile
+    reason: str
+    clean: bool
+    """No protected-class conflict: may be picked."""
+    variant: bool
+    """A confusable variant (similarity.confusable_variant): always listed, never picked."""
+
+
+def _rank(item: _Scored) -> tuple[float, str]:
+    return (-item.score, item.path)
+
+
+def _shortlist(ranked: Sequence[_Scored], pick: _Scored | None) -> tuple[Candidate, ...]:
+    """The best MAX_CANDIDATES, but the pick and confusable variants first claim their places:
+    a variant ranked sixth behind look-alikes is still the one file a reviewer must see."""
+    must = ([pick] if pick is not None else []) + [
+        item for item in ranked if item.variant and item is not pick]
+    must = must[:MAX_CANDIDATES]
+    chosen = set(map(id, must))
+    rest = [item for item in ranked if id(item) not in chosen]
+    keep = set(map(id, must + rest[: MAX_CANDIDATES - len(must)]))
+    return tuple(Candidate(item.file, item.score, item.reason)
+                 for item in ranked if id(item) in keep)
 
 
 def _where(f: ModelFile) -> str:

@@ -1,6 +1,7 @@
 """Normalised model names: the form the matcher compares, with tokens sorted into classes.
 
-Two names that differ only in case, separators or a download suffix (" (1)", "_1", " - Copy")
+Two names that differ only in case, separators or a download suffix (" (1)", "_1", "-1",
+" - Copy")
 share a skeleton and are the same model for our purposes. Everything else is compared token by
 token; the token classes (precision, version, size, variant) carry what tells one model from a
 look-alike (flux1-dev vs flux1-schnell, fp8 vs fp16, wan2.1 vs wan2.2, 7b vs 14b, i2v vs t2v).
@@ -52,7 +53,9 @@ VARIANT_WORDS: frozenset[str] = frozenset({
 
 _SUFFIX_STRONG = re.compile(
     r"(?:\s*\(\d{1,3}\)|\s*-\s*copy(?:\s*\(\d{1,3}\))?|\s+copy)$", re.IGNORECASE)
-_SUFFIX_WEAK = re.compile(r"_\d$")
+# A bare "_1" or, after a letter, "-1" (Safari's "name-2"): after a digit, "-1" is part of a
+# version more often than not (`sd-v1-5`, `lotus-depth-d-v1-1`).
+_SUFFIX_WEAK = re.compile(r"_\d$|(?<=[^\W\d_])-\d$")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _QUANT = re.compile(
     r"(?<![a-z0-9])(i?q\d)[_-]?(k[_-][sml]|k|0|1|xxs|xs|s|m|l|nl)?(?![a-z0-9])"
@@ -89,9 +92,10 @@ class Name:
     """Letters and digits of the stem, casefolded: equal skeletons differ only in case and
     separators."""
     core: str
-    """The skeleton without a download suffix (" (1)", "_1", " - Copy"); '' when there is none."""
+    """The skeleton without a download suffix (" (1)", "_1", "-1", " - Copy"); '' when there is
+    none."""
     strong_suffix: bool
-    """The download suffix is unmistakable (" (1)", " - Copy"), not a bare "_1"."""
+    """The download suffix is unmistakable (" (1)", " - Copy"), not a bare "_1" or "-1"."""
     tokens: tuple[str, ...]
     key: str
     """Tokens joined by spaces: what Jaro-Winkler compares."""
@@ -142,7 +146,8 @@ def _suffix_start(stem: str) -> int:
     if stem.endswith(")") or stem[-4:].casefold() == "copy":
         found = _SUFFIX_STRONG.search(stem)
         return found.start() if found else -1
-    if len(stem) > 2 and stem[-2] == "_" and stem[-1].isdigit():
+    if len(stem) > 2 and stem[-1].isdigit() and (
+            stem[-2] == "_" or (stem[-2] == "-" and stem[-3].isalpha())):
         return len(stem) - 2
     return -1
 

@@ -8,6 +8,7 @@ can still offer `flux1-schnell` as a candidate for `flux1-dev` without ever choo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ DROPPED_PRECISION_FACTOR = 0.95
 CLASS_TOKEN_WEIGHT = 0.5
 OTHER_EXTENSION_FACTOR = 0.85
 """Another file format (.ckpt for .safetensors) is offered, never picked by name alone."""
+MAX_SWAPPED_TOKENS = 2
+"""A confusable variant swaps at most this many tokens of one class (`v1-5` -> `v2-1`)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,26 @@ def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflic
             continue
         found.append(Conflict(cls, tuple(sorted(mine)), tuple(sorted(theirs))))
     return tuple(found)
+
+
+def confusable_variant(ref: Name, other: Name, protected: Iterable[str]) -> bool:
+    """`other` is `ref` with one or two tokens of one protected class swapped for others.
+
+    `t5-refiner` for `t5-base`, `flux1-schnell` for `flux1-dev`, `..._fp8` for `..._bf16`:
+    exactly the files a reviewer must see beside a reference that does not resolve, whatever
+    the score (one swapped word is a large share of a short name), and never a pick.
+    """
+    mine = Counter(ref.tokens)
+    theirs = Counter(other.tokens)
+    only_mine = mine - theirs
+    only_theirs = theirs - mine
+    n = sum(only_mine.values())
+    if n == 0 or n > MAX_SWAPPED_TOKENS or n != sum(only_theirs.values()):
+        return False
+    # One class only: `flux1-dev-F16` for `flux2_dev_fp8mixed` swaps a version and a precision,
+    # another model in another format, not a variant of this one.
+    classes = {token_class(t) for t in (*only_mine, *only_theirs)}
+    return len(classes) == 1 and classes <= set(protected)
 
 
 def _weight(token: str) -> float:
