@@ -30,6 +30,11 @@ settings: flags first, then [tool.comfydock-rules] in the nearest pyproject.toml
 models, db, extra_model_paths, fail_on), then defaults. Without --index or --models the
 default index (built by 'comfydock-rules index') is used.
 
+--models without --db (or db in pyproject.toml) indexes into a database of its own per set of
+roots: models-<hash of the resolved roots and extra_model_paths files>.sqlite in the cache
+folder ($COMFYDOCK_RULES_CACHE_DIR moves it). Alternating between two projects' models keeps
+both warm: only new or changed files are read.
+
 exit codes: 0 gate passed; 1 gate failed or a workflow could not be read; 2 the tool could not
 do its job (arguments, rule files, index).
 """
@@ -81,7 +86,10 @@ def register(sub: Any) -> None:
         "--models", nargs="+", action="extend", metavar="ROOT",
         help="models roots to index on the fly (incrementally, into --db)",
     )
-    models.add_argument("--db", metavar="FILE", help="index database for --models")
+    models.add_argument(
+        "--db", metavar="FILE",
+        help="index database for --models (default: one per set of roots in the cache folder)",
+    )
     models.add_argument(
         "--extra-model-paths", metavar="YAML", action="append", default=[],
         help="ComfyUI's extra_model_paths.yaml: more roots for --models (repeatable)",
@@ -169,13 +177,13 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
         db = db or config.db
     if roots_given or extra:
         from comfydock_rules import index_db
-        from comfydock_rules.paths import default_db_path
+        from comfydock_rules.paths import models_db_path
         from comfydock_rules.scan import Root
 
         roots = [Root.plain(Path(root)) for root in roots_given]
         for yaml_path in extra:
             roots.extend(_extra_roots(Path(yaml_path)))
-        db_path = Path(db) if db else default_db_path()
+        db_path = Path(db) if db else models_db_path(roots_given, extra)
         indexed = index_db.update_index(roots, db_path)
         if not args.quiet:
             for warning in indexed.warnings:

@@ -20,13 +20,8 @@ from typing import Any
 
 from comfydock_rules import __version__
 from comfydock_rules.model import MatchPolicy, RuleSet, Slot
-from comfydock_rules.paths import cache_dir
+from comfydock_rules.paths import blake2b, cache_dir
 from comfydock_rules.resources import rules_dir
-
-try:  # hashlib would load OpenSSL first: a few ms of a pre-commit run
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - CPython always builds _blake2
-    from hashlib import blake2b
 
 FORMAT = "comfydock-rules-builtin-rules"
 VERSION = 1
