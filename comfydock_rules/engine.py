@@ -178,7 +178,9 @@ class Engine:
         # loads from, and a look-alike from any directory is a guess, not a candidate
         if slot is None:
             return finish(_Outcome("missing", None, None, None))
-        return finish(self._similar(value, directories, loadable, policy))
+        # a file named as written elsewhere takes one of the candidate places
+        room = MAX_CANDIDATES - (1 if elsewhere else 0)
+        return finish(self._similar(value, directories, loadable, policy, room))
 
     def _by_identity(self, hits: list[ModelFile], method: str, policy: MatchPolicy,
                      why: Callable[[ModelFile], str]) -> _Outcome:
@@ -197,7 +199,8 @@ class Engine:
         return _Outcome("fuzzy", method, 1.0, firsts[0], cands)
 
     def _similar(self, value: str, directories: Sequence[str],
-                 loadable: Callable[[ModelFile], bool], policy: MatchPolicy) -> _Outcome:
+                 loadable: Callable[[ModelFile], bool], policy: MatchPolicy,
+                 room: int = MAX_CANDIDATES) -> _Outcome:
         name = normalize(value)
         protected = policy.protected
         scored: list[_Scored] = []
@@ -205,15 +208,14 @@ class Engine:
             if not loadable(f):
                 continue
             sim = similarity(name, other, protected, policy.suggest_min)
-            if sim.score >= policy.suggest_min:
-                variant = bool(sim.conflicts) and confusable_variant(name, other, protected)
-            elif confusable_variant(name, other, protected):
+            variant = confusable_variant(name, other, protected) if (
+                sim.conflicts or sim.score < policy.suggest_min) else None
+            if sim.score < policy.suggest_min:
                 # A confusable variant stays listed whatever its score: it is the file a
                 # reviewer must see (`t5-refiner` for `t5-base`), and it is never picked.
+                if variant is None:
+                    continue
                 sim = similarity(name, other, protected)
-                variant = True
-            else:
-                continue
             scored.append(_Scored(sim.score, f.relative_path, f, reason(sim), not sim.conflicts,
                                   variant))
         if not scored:
@@ -225,7 +227,7 @@ class Engine:
         ranked = sorted(best_per_hash.values(), key=_rank)
         if ranked[0].score < policy.suggest_min:
             # only confusable variants below the suggestion threshold: still missing
-            return _Outcome("missing", None, None, None, _shortlist(ranked, None), messages=(
+            return _Outcome("missing", None, None, None, _shortlist(ranked, None, room), messages=(
                 "no candidate scores "
                 f"{policy.suggest_min:.2f} or more; listed: names that differ only in "
                 "protected tokens, never picked",))
@@ -246,9 +248,9 @@ class Engine:
         elif "similar" not in policy.auto_pick_methods:
             why_not = "this slot's policy does not auto-pick by similarity"
         if why_not:
-            return _Outcome("ambiguous", None, best.score, None, _shortlist(ranked, None),
+            return _Outcome("ambiguous", None, best.score, None, _shortlist(ranked, None, room),
                             messages=(f"best candidate {best.path} not picked: {why_not}",))
-        cands = _shortlist(ranked, best)
+        cands = _shortlist(ranked, best, room)
         picked = [c for c in cands if c.file == best.file]
         cands = tuple(picked) + tuple(c for c in cands if c.file != best.file)
         return _Outcome("fuzzy", "similar", best.score, best.file, cands)
@@ -261,23 +263,33 @@ class _Scored(NamedTuple):
     reason: str
     clean: bool
     """No protected-class conflict: may be picked."""
-    variant: bool
-    """A confusable variant (similarity.confusable_variant): always listed, never picked."""
+    variant: str | None
+    """The class swapped when a confusable variant (similarity.confusable_variant): always
+    listed, never picked."""
 
 
 def _rank(item: _Scored) -> tuple[float, str]:
     return (-item.score, item.path)
 
 
-def _shortlist(ranked: Sequence[_Scored], pick: _Scored | None) -> tuple[Candidate, ...]:
-    """The best MAX_CANDIDATES, but the pick and confusable variants first claim their places:
-    a variant ranked sixth behind look-alikes is still the one file a reviewer must see."""
-    must = ([pick] if pick is not None else []) + [
-        item for item in ranked if item.variant and item is not pick]
-    must = must[:MAX_CANDIDATES]
+def _shortlist(ranked: Sequence[_Scored], pick: _Scored | None,
+               room: int = MAX_CANDIDATES) -> tuple[Candidate, ...]:
+    """The best `room` candidates, but the pick and confusable variants first claim their places:
+    a variant ranked sixth behind look-alikes is still the one file a reviewer must see. The
+    best variant of each class comes first (for `flux1-dev-fp8`: `flux1-schnell-fp8` as well as
+    `flux1-dev-Q8_0`, not five quantisations)."""
+    per_class: dict[str | None, int] = {}
+    order: list[tuple[int, int, _Scored]] = []
+    for position, item in enumerate(ranked):
+        if item.variant is not None:
+            nth = per_class.get(item.variant, 0)
+            per_class[item.variant] = nth + 1
+            order.append((nth, position, item))
+    must = ([pick] if pick is not None else []) + [item for _, _, item in sorted(order)]
+    must = must[:room]
     chosen = set(map(id, must))
     rest = [item for item in ranked if id(item) not in chosen]
-    keep = set(map(id, must + rest[: MAX_CANDIDATES - len(must)]))
+    keep = set(map(id, must + rest[: room - len(must)]))
     return tuple(Candidate(item.file, item.score, item.reason)
                  for item in ranked if id(item) in keep)
 

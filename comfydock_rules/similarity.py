@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .names import FULL_PRECISIONS, WORDS, Name, same_spelling, token_class
+from .names import FULL_PRECISIONS, PRECISION, WORDS, Name, same_spelling, token_class
 
 SAME_SKELETON_SCORE = 0.99
 """Names that differ only in case or separators."""
@@ -25,6 +25,8 @@ OTHER_EXTENSION_FACTOR = 0.85
 """Another file format (.ckpt for .safetensors) is offered, never picked by name alone."""
 MAX_SWAPPED_TOKENS = 2
 """A confusable variant swaps at most this many tokens of one class (`v1-5` -> `v2-1`)."""
+MAX_SWAPPED_PRECISION_TOKENS = 3
+"""... or of a number format, on either side (`bf16` -> `fp8_e4m3fn_scaled`)."""
 
 
 @dataclass(frozen=True)
@@ -65,24 +67,33 @@ def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflic
     return tuple(found)
 
 
-def confusable_variant(ref: Name, other: Name, protected: Iterable[str]) -> bool:
-    """`other` is `ref` with one or two tokens of one protected class swapped for others.
+def confusable_variant(ref: Name, other: Name, protected: Iterable[str]) -> str | None:
+    """The class when `other` is `ref` with a few tokens of one protected class swapped for
+    others, else None.
 
-    `t5-refiner` for `t5-base`, `flux1-schnell` for `flux1-dev`, `..._fp8` for `..._bf16`:
-    exactly the files a reviewer must see beside a reference that does not resolve, whatever
-    the score (one swapped word is a large share of a short name), and never a pick.
+    `t5-refiner` for `t5-base`, `flux1-schnell` for `flux1-dev`, `lens_fp8_scaled` for
+    `lens_bf16`: exactly the files a reviewer must see beside a reference that does not resolve,
+    whatever the score (one swapped word is a large share of a short name), and never a pick.
+    A format may take more tokens than the one it replaces (`fp16` -> `fp8_e4m3fn`); in the
+    other classes the swap is token for token (`v1-5` -> `v2-1`).
     """
     mine = Counter(ref.tokens)
     theirs = Counter(other.tokens)
     only_mine = mine - theirs
     only_theirs = theirs - mine
-    n = sum(only_mine.values())
-    if n == 0 or n > MAX_SWAPPED_TOKENS or n != sum(only_theirs.values()):
-        return False
+    n_mine = sum(only_mine.values())
+    n_theirs = sum(only_theirs.values())
+    if not n_mine or not n_theirs:
+        return None
     # One class only: `flux1-dev-F16` for `flux2_dev_fp8mixed` swaps a version and a precision,
     # another model in another format, not a variant of this one.
     classes = {token_class(t) for t in (*only_mine, *only_theirs)}
-    return len(classes) == 1 and classes <= set(protected)
+    (cls,) = classes if len(classes) == 1 else (None,)
+    if cls is None or cls not in set(protected):
+        return None
+    if cls == PRECISION:
+        return cls if max(n_mine, n_theirs) <= MAX_SWAPPED_PRECISION_TOKENS else None
+    return cls if n_mine == n_theirs <= MAX_SWAPPED_TOKENS else None
 
 
 def _weight(token: str) -> float:
