@@ -258,10 +258,12 @@ def test_pins_give_pinned_and_stale_pin(run_cli: RunCli, tmp_path: Path) -> None
                    node(1, "CheckpointLoaderSimple", ["original.safetensors"]),
                    node(2, "CheckpointLoaderSimple", ["gone.safetensors"]))
     (tmp_path / ".git").mkdir()
-    first = run_cli("check", "wf", "--models", "models", "--format", "json", cwd=tmp_path)
+    first = run_cli("check", "wf", "--models", "models", "--db", "models.sqlite", "--format",
+                    "json", cwd=tmp_path)
     here = json.loads(first.stdout)["references"]
     assert [r["status"] for r in here] == ["missing", "missing"]
-    index = run_cli("index", "export", "--out", "snap.json", cwd=tmp_path)
+    index = run_cli("index", "export", "--db", "models.sqlite", "--out", "snap.json",
+                    cwd=tmp_path)
     assert index.returncode == 0, index.stderr
     snap = json.loads((tmp_path / "snap.json").read_text())
     present = snap["files"][0]["hash"]
