@@ -93,3 +93,19 @@ def test_every_corpus_name_normalises(corpus: Path) -> None:
         assert name.tokens, raw
         assert name.skeleton, raw
         assert tokenize(raw.rsplit(".", 1)[0]) == name.tokens, raw
+
+
+def test_dash_digit_after_a_letter_is_a_download_suffix() -> None:
+    # Safari saves a second copy as `name-2`; the benchmark's renames include `-1`.
+    base = normalize("flux1-dev.safetensors")
+    assert same_spelling(base, normalize("flux1-dev-1.safetensors"))
+    assert same_spelling(normalize("t5-base-2.safetensors"), normalize("t5-base.safetensors"))
+    assert not normalize("flux1-dev-1.safetensors").strong_suffix
+
+
+def test_dash_digit_after_a_digit_is_part_of_a_version() -> None:
+    # Real names: `v1-5`, `lotus-depth-d-v1-1`; dropping the last digit names another model.
+    assert not same_spelling(normalize("lotus-depth-d-v1-1.safetensors"),
+                             normalize("lotus-depth-d-v1.safetensors"))
+    assert not same_spelling(normalize("sd-v1-5.safetensors"), normalize("sd-v1.safetensors"))
+    assert normalize("lotus-depth-d-v1-1.safetensors").core == ""

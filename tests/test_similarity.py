@@ -6,7 +6,7 @@ import pytest
 
 from comfydock_rules.model import TOKEN_CLASSES
 from comfydock_rules.names import normalize
-from comfydock_rules.similarity import conflicts, reason, similarity
+from comfydock_rules.similarity import conflicts, confusable_variant, reason, similarity
 
 
 def sim(ref: str, other: str) -> tuple[float, tuple[str, ...]]:
@@ -102,3 +102,52 @@ def test_scores_are_symmetric_enough_and_rounded() -> None:
     s1, s2 = sim(a, b)[0], sim(b, a)[0]
     assert s1 == round(s1, 4)
     assert abs(s1 - s2) < 0.02
+
+
+@pytest.mark.parametrize(
+    ("ref", "other", "token_class"),
+    [
+        ("t5-base.safetensors", "t5-refiner.safetensors", "variant"),
+        ("flux1-dev.safetensors", "flux1-schnell.safetensors", "variant"),
+        ("flux2_dev_fp8mixed.safetensors", "flux2_schnell_fp8mixed.safetensors", "variant"),
+        ("v1-5-pruned-emaonly.safetensors", "v2-1-pruned-emaonly.safetensors", "version"),
+        ("wan2.1_t2v_14B_fp16.safetensors", "wan2.2_t2v_14B_fp16.safetensors", "version"),
+        ("qwen_2.5_vl_7b.safetensors", "qwen_2.5_vl_14b.safetensors", "size"),
+        ("Qwen-Image-Edit-Lightning-4steps-V1.0-bf16.safetensors",
+         "Qwen-Image-Edit-Lightning-4steps-V1.0-fp8.safetensors", "precision"),
+        ("control_v11p_sd15_openpose_fp16.safetensors",
+         "control_v11p_sd15_openpose_fp8_e4m3fn.safetensors", "precision"),
+        ("lens_bf16.safetensors", "lens_fp8_scaled.safetensors", "precision"),
+    ],
+)
+def test_confusable_variants_of_real_names(ref: str, other: str, token_class: str) -> None:
+    a, b = normalize(ref), normalize(other)
+    assert confusable_variant(a, b, TOKEN_CLASSES) == token_class
+    assert confusable_variant(b, a, TOKEN_CLASSES) == token_class
+    assert confusable_variant(a, b, ()) is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "other"),
+    [
+        # a version and a precision: another model in another format
+        ("flux2_dev_fp8mixed.safetensors", "flux1-dev-F16.gguf"),
+        # a token added or dropped is not a swap
+        ("flux1-dev.safetensors", "flux1-dev-fp8.safetensors"),
+        ("qwen_image_edit_fp8_e4m3fn.safetensors", "qwen_image_fp8_e4m3fn.safetensors"),
+        # a plain word swapped
+        ("sdxl_vae.safetensors", "sd15_vae.safetensors"),
+        ("t5xxl_fp16.safetensors", "umt5_xxl_fp16.safetensors"),
+        # the same name
+        ("t5-base.safetensors", "T5-Base.safetensors"),
+    ],
+)
+def test_not_confusable_variants(ref: str, other: str) -> None:
+    assert confusable_variant(normalize(ref), normalize(other), TOKEN_CLASSES) is None
+
+
+def test_short_names_score_low_but_are_variants() -> None:
+    # One swapped word of three: below the default suggest_min of 0.75 by score alone.
+    score, classes = sim("t5-base.safetensors", "t5-refiner.safetensors")
+    assert score < 0.75
+    assert classes == ("variant",)
