@@ -245,10 +245,22 @@ def _try_lock_all(db_path: Path) -> tuple[list[int], str | None]:
     fds: list[int] = []
     for suffix, (start, length) in (("", _DB_LOCK_RANGE), ("-shm", _SHM_LOCK_RANGE)):
         name = f"{db_path}{suffix}"
+        writable = True
         try:
             fd = os.open(name, os.O_RDWR | getattr(os, "O_NOCTTY", 0))
         except FileNotFoundError:
             continue
+        except PermissionError:
+            # A read-only file in a writable folder can still be deleted; it cannot be
+            # write-locked, so only ask whether someone holds it (F_GETLK needs no write access).
+            writable = False
+            try:
+                fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
+            except OSError as exc:
+                for other in fds:
+                    os.close(other)
+                raise ToolInputError(f"cannot open the old index to replace it: {exc.strerror}",
+                                     path=name) from None
         except OSError as exc:
             for other in fds:
                 os.close(other)
@@ -256,7 +268,10 @@ def _try_lock_all(db_path: Path) -> tuple[list[int], str | None]:
                                  path=name) from None
         fds.append(fd)
         try:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+            if writable:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+            elif _lock_holder(fd, start, length) is not None:
+                raise BlockingIOError
         except OSError:
             pid = _lock_holder(fd, start, length)
             for other in fds:
