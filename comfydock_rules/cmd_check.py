@@ -165,16 +165,25 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     from comfydock_rules import index_load
 
     if args.index:
+        # Silently checking against the index while --models named other roots would pass or
+        # fail the gate on files the user did not mean.
+        for flag, value in (("--models", args.models), ("--db", args.db),
+                            ("--extra-model-paths", args.extra_model_paths)):
+            if value:
+                raise ToolInputError(
+                    f"--index and {flag} do not go together",
+                    hint="give --index DB_OR_SNAPSHOT, or --models ROOT... "
+                    "[--extra-model-paths YAML] [--db FILE]",
+                )
         return tuple(index_load.load_index(Path(args.index)))
     roots_given: Sequence[str] = args.models or ()
     extra: Sequence[str] = args.extra_model_paths or ()
-    db = args.db
+    db = args.db or config.db
     if not roots_given and not extra:
         if config.index:
             return tuple(index_load.load_index(Path(config.index)))
         roots_given = config.models
         extra = (config.extra_model_paths,) if config.extra_model_paths else ()
-        db = db or config.db
     if roots_given or extra:
         from comfydock_rules import index_db
         from comfydock_rules.paths import models_db_path

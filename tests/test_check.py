@@ -194,6 +194,8 @@ def test_several_formats_in_one_run_are_deterministic(run_cli: RunCli, tmp_path:
         (["--format", "json", "--format", "text"], "only one report can go to stdout"),
         (["--format", "json=a.json", "--output", "b.json"], "no --format before it"),
         (["--index", "nowhere.sqlite"], "nowhere.sqlite"),
+        (["--index", "i.sqlite", "--models", "models"], "--index and --models do not go together"),
+        (["--index", "i.sqlite", "--db", "x.sqlite"], "--index and --db do not go together"),
         (["--rules", "bad.yaml"], "bad.yaml"),
     ],
 )
@@ -250,6 +252,19 @@ def test_settings_from_pyproject(run_cli: RunCli, tmp_path: Path) -> None:
     bad = run_cli("check", "w.json", cwd=tmp_path)
     assert bad.returncode == 2
     assert "pyproject.toml:2:1: [tool.comfydock-rules] fail_on: unknown" in bad.stderr
+
+
+def test_models_on_the_command_line_use_the_db_from_pyproject(run_cli: RunCli,
+                                                               tmp_path: Path) -> None:
+    """Flags first, then pyproject.toml, setting by setting: `db` still applies to --models."""
+    make_models(tmp_path / "models", "checkpoints/a.safetensors")
+    write_workflow(tmp_path / "w.json", node(1, "CheckpointLoaderSimple", ["a.safetensors"]))
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.comfydock-rules]\ndb = "idx/models.sqlite"\n')
+    result = run_cli("check", "w.json", "--models", "models", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "idx" / "models.sqlite").is_file()
+    assert not list((tmp_path / "cache").glob("models-*.sqlite"))
 
 
 def test_pins_give_pinned_and_stale_pin(run_cli: RunCli, tmp_path: Path) -> None:
