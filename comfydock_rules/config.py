@@ -68,14 +68,17 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _builtin_name(key: str, value: str) -> bool:
-    """`rules = ["core"]` names a shipped rule set, not a file next to pyproject.toml."""
-    return (
-        key == "rules"
-        and "/" not in value
-        and "\\" not in value
-        and not value.endswith((".yaml", ".yml"))
-    )
+def _builtin_name(value: str) -> bool:
+    """`rules = ["core"]`: a shipped set's name, which the rule loader does not take as a file.
+
+    The built-in sets are loaded before every rule file anyway (a file without `extends`
+    extends them), so the name would add nothing; saying so beats "core: file not found".
+    """
+    if "/" in value or "\\" in value or value.endswith((".yaml", ".yml")):
+        return False
+    from comfydock_rules.rules_load import BUILTIN_SETS
+
+    return value in BUILTIN_SETS
 
 
 def load_config(pyproject: Path | None = None) -> Config:
@@ -134,7 +137,12 @@ def load_config(pyproject: Path | None = None) -> Config:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise fail(key, "must be a list of path strings")
-        return tuple(v if _builtin_name(key, v) else _display(base / v) for v in value)
+        for v in value:
+            if key == "rules" and _builtin_name(v) and not (base / v).exists():
+                raise fail(key, f"'{v}' is a built-in rule set, and the built-in sets are "
+                           "always loaded first; list your own rule files here (a rule file's "
+                           "`extends:` chooses among the built-in sets)")
+        return tuple(_display(base / v) for v in value)
 
     rules = path_list("rules")
 

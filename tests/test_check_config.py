@@ -43,7 +43,7 @@ def test_load_config_resolves_paths_next_to_the_file(
     path = tmp_path / "pyproject.toml"
     path.write_text(
         "[tool.comfydock-rules]\n"
-        'rules = ["core", "rules/mine.yaml"]\n'
+        'rules = ["rules/mine.yaml", "studio"]\n'
         'index = "ci/index.json"\n'
         'models = "models"\n'
         'fail_on = "missing, stale_pin"\n'
@@ -55,8 +55,8 @@ def test_load_config_resolves_paths_next_to_the_file(
     def at(shown: str | None) -> Path:
         return Path(shown or "").resolve()
 
-    assert config.rules[0] == "core"  # a built-in set's name stays a name
-    assert at(config.rules[1]) == tmp_path / "rules" / "mine.yaml"
+    assert at(config.rules[0]) == tmp_path / "rules" / "mine.yaml"
+    assert at(config.rules[1]) == tmp_path / "studio"  # a bare name is a file next to it too
     assert at(config.index) == tmp_path / "ci" / "index.json"
     assert [at(m) for m in config.models] == [tmp_path / "models"]
     assert at(config.extra_model_paths) == tmp_path / "extra.yaml"
@@ -71,6 +71,9 @@ def test_load_config_resolves_paths_next_to_the_file(
         ("[tool.comfydock-rules]\nmodels = [1]\n", "models: must be a list", 2),
         ("[tool.comfydock-rules]\n\nfail_on = ['nope']\n", "fail_on: unknown status", 3),
         ("[tool.comfydock-rules\n", "invalid TOML", 1),
+        # The rule loader takes files only: a built-in set's name used to fail later as
+        # "core: rule file not found", resolved against the current folder.
+        ("[tool.comfydock-rules]\nrules = ['core']\n", "'core' is a built-in rule set", 2),
     ],
 )
 def test_bad_settings_name_the_line(tmp_path: Path, text: str, message: str, line: int) -> None:
@@ -87,3 +90,4 @@ def test_no_section_gives_defaults(tmp_path: Path) -> None:
     path.write_text("[project]\nname = 'x'\n")
     config = load_config(path)
     assert (config.index, config.models, config.rules, config.fail_on) == (None, (), (), None)
+
