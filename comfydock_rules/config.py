@@ -34,16 +34,11 @@ class Config:
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
-    """The nearest pyproject.toml from `start` (the current folder) upwards, stopping at a
-    repository's root so that a parent project's settings never leak in."""
-    folder = (start or Path.cwd()).resolve()
-    for candidate in (folder, *folder.parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            return path
-        if (candidate / ".git").exists():
-            return None
-    return None
+    """The nearest pyproject.toml, found exactly as the pins are found (one rule for both, so
+    settings and pins never come from two different files)."""
+    from comfydock_rules.pyproject_pins import find_pyproject as nearest
+
+    return nearest(start or Path.cwd())
 
 
 def _key_line(text: str, key: str) -> int | None:

@@ -33,7 +33,7 @@ def test_nearest_pyproject_stops_at_the_repository_root(tmp_path: Path) -> None:
     (repo / "sub").mkdir()
     assert find_pyproject(repo / "sub") is None
     (repo / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    assert find_pyproject(repo / "sub") == (repo / "pyproject.toml").resolve()
+    assert find_pyproject(repo / "sub") == (repo / "pyproject.toml").absolute()
 
 
 def test_load_config_resolves_paths_next_to_the_file(
@@ -91,3 +91,17 @@ def test_no_section_gives_defaults(tmp_path: Path) -> None:
     config = load_config(path)
     assert (config.index, config.models, config.rules, config.fail_on) == (None, (), (), None)
 
+
+def test_settings_and_pins_come_from_one_pyproject_through_a_symlink(tmp_path: Path) -> None:
+    """cwd = project/wf, a link into another project: both stages must pick the same file."""
+    from comfydock_rules.pyproject_pins import find_pyproject as pins_pyproject
+
+    project, other = tmp_path / "project", tmp_path / "other"
+    (other / "wf").mkdir(parents=True)
+    project.mkdir()
+    for folder in (project, other):
+        (folder / ".git").mkdir()
+        (folder / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (project / "wf").symlink_to(other / "wf")
+    start = project / "wf"
+    assert find_pyproject(start) == pins_pyproject(start) == project / "pyproject.toml"
