@@ -92,18 +92,27 @@ def run_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from comfydock_rules.rules_diagnose import position_of, schema_problems
-    from comfydock_rules.rules_load import BUILTIN_SETS, build, builtin_display, builtin_path
+    from comfydock_rules.rules_load import (
+        BUILTIN_SETS,
+        build,
+        build_builtin,
+        builtin_display,
+        builtin_path,
+    )
     from comfydock_rules.rules_yaml import load_file
 
+    targets: list[tuple[str, Path, str | None]]
     if args.files:
-        targets = [(os.fspath(f), Path(f)) for f in args.files]
+        targets = [(os.fspath(f), Path(f), None) for f in args.files]
     else:
-        targets = [(builtin_display(n), builtin_path(n)) for n in BUILTIN_SETS]
+        targets = [(builtin_display(n), builtin_path(n), n) for n in BUILTIN_SETS]
     failed = False
     warnings: list[str] = []
-    for display, path in targets:
+    for display, path, name in targets:
         try:
-            built = build([display] if args.files else (), builtin=not args.no_builtin)
+            # each built-in set is counted with what it extends, not with the sets after it
+            built = (build_builtin(name) if name is not None
+                     else build([display], builtin=not args.no_builtin))
             doc = load_file(path, display)
         except ToolInputError as exc:
             sys.stderr.write(_error_line(exc))

@@ -125,6 +125,13 @@ def build(files: Sequence[str | Path] = (), *, builtin: bool = True) -> Built:
     return _merge(loader.layers)
 
 
+def build_builtin(name: str) -> Built:
+    """One built-in set with what it extends, and nothing loaded after it."""
+    loader = _Loader(True)
+    loader.include(name, user=False)
+    return _merge(loader.layers)
+
+
 def load_ruleset(files: Sequence[str | Path] = (), *, builtin: bool = True) -> RuleSet:
     """The effective rules of `files` (each with its `extends`), or of the built-in sets."""
     return build(files, builtin=builtin).ruleset

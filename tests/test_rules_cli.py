@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from comfydock_rules.rules_load import load_ruleset
+from comfydock_rules.rules_load import builtin_path, load_ruleset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
@@ -16,6 +16,12 @@ def test_validate_builtin_sets(run_cli) -> None:  # type: ignore[no-untyped-def]
     assert result.stdout.startswith("rules/core.yaml: ok (")
     assert "rules/custom-nodes.yaml: ok (" in result.stdout
     assert result.stderr == ""
+    # each set counted with what it extends: core alone, custom-nodes on top of core
+    core = len(load_ruleset([builtin_path("core")], builtin=False).nodes)
+    both = len(load_ruleset().nodes)
+    assert core < both
+    assert f"rules/core.yaml: ok ({core} node types," in result.stdout
+    assert f"rules/custom-nodes.yaml: ok ({both} node types," in result.stdout
 
 
 def test_validate_broken_file_exits_2_with_position(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
