@@ -23,8 +23,14 @@ from comfydock_rules.model import ModelRef, RuleSet
 
 
 def load_rules(files: Sequence[str]) -> RuleSet:
+    """`--rules`, else the rule files of [tool.comfydock-rules], as `check` reads them: a node
+    type the project's rules cover must not show up here as `no_rule`."""
     from comfydock_rules.rules_load import load_ruleset
 
+    if not files:
+        from comfydock_rules.config import load_config
+
+        files = load_config().rules
     return load_ruleset(list(files))
 
 
@@ -45,7 +51,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
     parser.add_argument("--rules", nargs="+", default=[], metavar="FILE",
-                        help="rule files applied over the built-in rules, in order")
+                        help="rule files applied over the built-in rules, in order (default: "
+                        "[tool.comfydock-rules] rules in the nearest pyproject.toml)")
     parser.set_defaults(run=run)
 
 

@@ -121,6 +121,20 @@ def test_rule_file_covers_a_custom_node(run_cli: RunCli, tmp_path: Path) -> None
         ("custom.gguf", False, ["checkpoints"])]
 
 
+def test_rule_files_from_pyproject_as_check_reads_them(run_cli: RunCli, tmp_path: Path) -> None:
+    copy_fixtures(tmp_path)
+    (tmp_path / "my-rules.yaml").write_text(
+        "version: 1\nextends: [core]\nnodes:\n  SomeCustomLoader:\n"
+        "    - {widget: 0, input: model_path, directories: [checkpoints]}\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.comfydock-rules]\nrules = ["my-rules.yaml"]\n')
+    result = run_cli("refs", "wf/api.json", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    custom = [r for r in json.loads(result.stdout) if r["node_type"] == "SomeCustomLoader"]
+    assert [(r["no_rule"], r["directories"]) for r in custom] == [(False, ["checkpoints"])]
+
+
 def test_corpus_folder_reads_without_errors(run_cli: RunCli, corpus: Path) -> None:
     result = run_cli("refs", corpus / "workflows", "--format", "json")
     assert result.returncode == 0, result.stderr[:2000]
