@@ -130,6 +130,14 @@ def _is_api(doc: Mapping[str, Any]) -> bool:
     return any(isinstance(v, dict) and isinstance(v.get("class_type"), str) for v in doc.values())
 
 
+def _unknown(node_type: str, slots: tuple[Slot, ...], rules: RuleSet) -> bool:
+    """No rule covers this node type. A rule whose slots are all `skip` covers it (its slots
+    are left out of the RuleSet): its values are not model files under the models root."""
+    if slots or node_type in TEXT_NODE_TYPES or node_type in rules.nodes:
+        return False
+    return not any(pattern.search(node_type) for pattern, _ in rules.patterns)
+
+
 def _ignored(value: str, slot: Slot | None, rules: RuleSet) -> bool:
     if value in rules.ignore_values:
         return True
@@ -166,7 +174,7 @@ def _read_api(doc: Mapping[str, Any], display: str, rules: RuleSet) -> list[Mode
                 given = inputs.get(slot.input)
                 if isinstance(given, str):  # a link is [node, slot]: not a value
                     found.append((slot.input, given, slot, None, True))
-        if not slots and node_type not in TEXT_NODE_TYPES:
+        if _unknown(node_type, slots, rules):
             for name, value in inputs.items():
                 if isinstance(value, str) and looks_like_model_file(value):
                     found.append((str(name), value, None, None, True))
@@ -296,7 +304,7 @@ class _UiReader:
                     value = widgets[slot.widget]
                     if isinstance(value, str):
                         found.append((slot.widget, slot.input, value, slot, None, True))
-            if not slots and node_type not in TEXT_NODE_TYPES:
+            if _unknown(node_type, slots, self.rules):
                 for i, value in entries:
                     if isinstance(value, str) and looks_like_model_file(value):
                         found.append((i, None, value, None, None, True))
@@ -310,7 +318,7 @@ class _UiReader:
                         found.append((None, name, value, slot, slot.dict_key, enabled))
                 elif slot.input is not None and isinstance(widgets.get(slot.input), str):
                     found.append((None, slot.input, widgets[slot.input], slot, None, True))
-            if not slots and node_type not in TEXT_NODE_TYPES:
+            if _unknown(node_type, slots, self.rules):
                 for name, value in widgets.items():
                     if isinstance(value, str) and looks_like_model_file(value):
                         found.append((None, str(name), value, None, None, True))

@@ -130,6 +130,18 @@ def test_no_rule_heuristic() -> None:
     assert not looks_like_model_file("a" * 300 + ".pt")
 
 
+def test_a_rule_with_only_skipped_slots_is_no_no_rule() -> None:
+    """rules_load keeps such a node type with no slots (`skip:` in custom-nodes.yaml)."""
+    rules = RuleSet(nodes={"DownloadAndLoadSAM2Model": ()})
+    ui = json.dumps({"nodes": [
+        {"id": 1, "type": "DownloadAndLoadSAM2Model", "widgets_values": ["sam2_hiera_small.pt"]},
+        {"id": 2, "type": "OtherLoader", "widgets_values": ["x.safetensors"]}]})
+    api = json.dumps({"1": {"class_type": "DownloadAndLoadSAM2Model",
+                            "inputs": {"model": "sam2_hiera_small.pt"}}})
+    assert [r.node_type for r in read_text(ui, "ui.json", rules)] == ["OtherLoader"]
+    assert read_text(api, "api.json", rules) == ()
+
+
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
     path = tmp_path / name
     path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
