@@ -40,7 +40,7 @@ def type_name(value: Any) -> str:
     if isinstance(value, float):
         return "a number"
     if isinstance(value, str):
-        return "a string"
+        return "a string" if value else "an empty string"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -40,6 +40,7 @@ CASES: list[tuple[str, tuple[int, int], tuple[str, ...]]] = [
     ("no_widget.yaml", (4, 7), ("names no widget",)),
     ("empty.yaml", (1, 1), ("the rule file is empty",)),
     ("protected_class.yaml", (4, 36), ("unknown value 'colour'",)),
+    ("empty_input.yaml", (4, 26), ("input must be a non-empty string, got an empty string",)),
 ]
 
 
