@@ -214,8 +214,13 @@ def _walk(root: Root, warnings: list[str]) -> tuple[list[ScannedFile], int]:
 
 
 def ordered_roots(roots: tuple[Root, ...] | list[Root]) -> list[Root]:
-    """ComfyUI's search order: `is_default` folders first, then the others as given."""
-    return [r for r in roots if r.is_default] + [r for r in roots if not r.is_default]
+    """ComfyUI's search order: `is_default` folders first, then the others as given.
+
+    ComfyUI's `add_model_folder_path` inserts each `is_default` folder at the front of its
+    category's list, so of several such folders the one read last comes first.
+    """
+    defaults = [r for r in roots if r.is_default]
+    return defaults[::-1] + [r for r in roots if not r.is_default]
 
 
 def scan_roots(roots: tuple[Root, ...] | list[Root]) -> ScanResult:

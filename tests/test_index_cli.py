@@ -359,3 +359,20 @@ def test_rebuild_waits_for_a_short_holder(run_cli: RunCli, tmp_path: Path) -> No
         holder.wait(timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("4 files seen: 4 new,")
+
+
+def test_the_last_is_default_folder_comes_first(run_cli: RunCli, tmp_path: Path) -> None:
+    """ComfyUI inserts every is_default folder at the front: the last one read is searched first."""
+    for name in ("first", "second"):
+        _write(tmp_path / name / "vae" / "ae.safetensors", name.encode())
+    config = tmp_path / "extra_model_paths.yaml"
+    config.write_text(
+        "one:\n    is_default: true\n    vae: first/vae\n"
+        "two:\n    is_default: true\n    vae: second/vae\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "index.sqlite"
+    result = run_cli("index", "--extra-model-paths", config, "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert [f.size for f in load_index(db)] == [len(b"second")]
+    assert f"{tmp_path}/first/vae/ae.safetensors: skipped" in result.stderr
