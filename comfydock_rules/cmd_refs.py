@@ -20,6 +20,7 @@ from typing import Any
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import ModelRef, RuleSet
+from comfydock_rules.printable import printable
 
 
 def load_rules(files: Sequence[str]) -> RuleSet:
@@ -70,14 +71,7 @@ def _shown(value: str) -> str:
 
     if value and value.isprintable() and " " not in value and '"' not in value:
         return value
-    return _printable(json.dumps(value, ensure_ascii=False))
-
-
-def _printable(text: str) -> str:
-    """Workflow strings are untrusted: no control or format character reaches the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+    return printable(json.dumps(value, ensure_ascii=False))
 
 
 def flags(ref: ModelRef) -> list[str]:
@@ -104,7 +98,7 @@ def format_text(refs: Sequence[ModelRef]) -> str:
         marks = flags(ref)
         if marks:
             line += f"  ({', '.join(marks)})"
-        lines.append(_printable(line) + "\n")
+        lines.append(printable(line) + "\n")
     return "".join(lines)
 
 

@@ -6,23 +6,15 @@ Escaping follows @actions/core (toolkit packages/core/src/command.ts): message d
 
 from __future__ import annotations
 
+from comfydock_rules.printable import printable
 from comfydock_rules.report import Report, is_problem, problem_message, repo_path, severity
 
 _LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def _printable(text: str) -> str:
-    """Terminal escapes in a workflow string must not reach the log viewer: shown as `\\x1b`."""
-    if text.isprintable():
-        return text
-    out: list[str] = []
-    for ch in text:
-        if ch.isprintable() or ch in "\r\n":
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
+    # CR and LF stay: escape_data / escape_property encode them as GitHub expects.
+    return printable(text, keep="\r\n")
 
 
 def escape_data(text: str) -> str:

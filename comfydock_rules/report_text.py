@@ -7,6 +7,7 @@ shape editors and terminals turn into a link to the node.
 from __future__ import annotations
 
 from comfydock_rules.model import Resolution
+from comfydock_rules.printable import printable
 from comfydock_rules.report import (
     Report,
     gate_line,
@@ -18,24 +19,8 @@ from comfydock_rules.report import (
 
 
 def _oneline(text: str) -> str:
-    """Workflow strings are untrusted: keep each problem on one line, and show control and
-    format characters (terminal escapes, bidi overrides) as escapes rather than sending them to
-    the terminal."""
-    if text.isprintable():
-        return text
-    out: list[str] = []
-    for ch in text:
-        if ch.isprintable():
-            out.append(ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-                       if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
+    # Each problem stays on one line.
+    return printable(text)
 
 
 def problem_line(res: Resolution, gated: bool) -> str:

@@ -24,6 +24,7 @@ from comfydock_rules import images
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.extensions import has_model_extension
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
+from comfydock_rules.printable import printable
 from comfydock_rules.workflow_json import NodeLines, decode_text, parse_json
 
 MAX_SUBGRAPH_DEPTH = 64
@@ -234,9 +235,9 @@ class _UiReader:
                stack: tuple[str, ...]) -> None:
         for index, node in enumerate(nodes):
             if not isinstance(node, dict):
+                where = "graph " + printable(stack[-1]) if stack else "the workflow"
                 raise WorkflowReadError(
-                    f"node #{index + 1} of "
-                    f"{'graph ' + _safe(stack[-1]) if stack else 'the workflow'} is not an object",
+                    f"node #{index + 1} of {where} is not an object",
                     self.display, self._where(nodes, index))
             node_id = node.get("id")
             if isinstance(node_id, bool) or not isinstance(node_id, (int, str)) or node_id == "":
@@ -247,7 +248,7 @@ class _UiReader:
             node_type = node.get("type")
             if not isinstance(node_type, str):
                 raise WorkflowReadError(
-                    f"node {_safe(str(node_id))} has no 'type'", self.display,
+                    f"node {printable(str(node_id))} has no 'type'", self.display,
                     self._where(nodes, index))
             mode = node.get("mode")
             own_mode = mode if isinstance(mode, int) and not isinstance(mode, bool) else 0
@@ -256,7 +257,7 @@ class _UiReader:
             if node_type in self.subgraphs:
                 if node_type in stack or len(stack) >= MAX_SUBGRAPH_DEPTH:
                     raise WorkflowReadError(
-                        f"subgraph {_safe(node_type)} contains itself (node {_safe(path)})",
+                        f"subgraph {printable(node_type)} contains itself (node {printable(path)})",
                         self.display, self._where(nodes, index))
                 self._graph(self.subgraphs[node_type], path + ":", effective,
                             (*stack, node_type))
@@ -337,12 +338,6 @@ class _UiReader:
                 slot=found_slot,
             ))
 
-
-def _safe(text: str) -> str:
-    """An untrusted id or type inside an error message: no control characters on the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _opt_str(value: Any) -> str | None:
