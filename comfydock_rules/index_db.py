@@ -96,8 +96,9 @@ class IndexSummary:
     warnings: tuple[str, ...]
 
     def line(self) -> str:
+        noun = "file" if self.files_seen == 1 else "files"
         text = (
-            f"{self.files_seen} files seen: {self.new} new, {self.changed} changed, "
+            f"{self.files_seen} {noun} seen: {self.new} new, {self.changed} changed, "
             f"{self.removed} removed"
         )
         if self.skipped:

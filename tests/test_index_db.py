@@ -240,3 +240,11 @@ def test_load_100k_rows_is_plain_and_sorted(tmp_path: Path) -> None:
     assert [f.relative_path for f in files[:2]] == ["loras/000000.safetensors",
                                                     "loras/000001.safetensors"]
     assert all(a.relative_path < b.relative_path for a, b in itertools.pairwise(files))
+
+
+def test_summary_line_says_one_file_not_one_files() -> None:
+    from comfydock_rules.index_db import IndexSummary
+
+    one = IndexSummary(1, 0, 1, 0, 10, 0.0, 0, ())
+    assert one.line() == "1 file seen: 0 new, 1 changed, 0 removed; 10 B read in 0.00 s"
+    assert IndexSummary(2, 2, 0, 0, 0, 0.0, 0, ()).line().startswith("2 files seen:")
