@@ -55,15 +55,6 @@ class _Report(argparse.Action):
         namespace.report_events = events
 
 
-def _persist_module() -> Any:
-    """The pyproject pins stage, when it is installed; None keeps `check` working without it."""
-    try:
-        from comfydock_rules import persist  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    return persist
-
-
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "check",
@@ -113,9 +104,9 @@ def register(sub: Any) -> None:
         "--quiet", "-q", action="store_true",
         help="text: print only what fails the gate; nothing when it passes",
     )
-    persist = _persist_module()
-    if persist is not None:
-        persist.add_arguments(parser)
+    from comfydock_rules import persist
+
+    persist.add_arguments(parser)
     parser.set_defaults(run=run, report_events=None)
 
 
@@ -184,6 +175,11 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
             return tuple(index_load.load_index(Path(config.index)))
         roots_given = config.models
         extra = (config.extra_model_paths,) if config.extra_model_paths else ()
+    if args.db and not (roots_given or extra):
+        raise ToolInputError(
+            "--db is the database that --models indexes into; no models roots were given",
+            hint="add --models ROOT..., or read an existing index with --index FILE",
+        )
     if roots_given or extra:
         from comfydock_rules import index_db
         from comfydock_rules.paths import models_db_path
@@ -271,6 +267,12 @@ def run(args: argparse.Namespace) -> int:
     from comfydock_rules.workflow_read import read_workflow
 
     workflows = expand_paths(args.paths)
+    if not workflows:
+        # A CI job pointed at the wrong folder would otherwise pass without checking anything.
+        sys.stderr.write(
+            "comfydock-rules: warning: no workflow files (.json, .png, .webp) under "
+            + ", ".join(args.paths) + "\n"
+        )
     ruleset = load_ruleset(args.rules or config.rules)
     if not args.quiet:
         for warning in ruleset.warnings:
@@ -292,13 +294,13 @@ def run(args: argparse.Namespace) -> int:
             errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
     files = _load_models(args, config)
 
-    persist = _persist_module()
-    state = persist.load_pins(args, workflows) if persist is not None else None
-    pins = state.pins if state is not None else {}
+    from comfydock_rules import persist
+
+    state = persist.load_pins(args, workflows)
 
     from comfydock_rules.engine import resolve_all
 
-    resolutions = resolve_all(tuple(refs), files, pins)
+    resolutions = resolve_all(tuple(refs), files, state.pins)
     report = build_report(
         resolutions, (display for _, display in workflows), errors, fail_on=fail_on
     )
@@ -311,10 +313,9 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
 
     code = exit_code(report)
-    if persist is not None and state is not None:
-        outcome = persist.apply(args, state, resolutions)
-        for message in outcome.messages:
-            sys.stderr.write(f"{message}\n")
-        if outcome.exit_code:
-            code = max(code, int(outcome.exit_code))
+    outcome = persist.apply(args, state, resolutions)
+    for message in outcome.messages:
+        sys.stderr.write(f"{message}\n")
+    if outcome.exit_code:
+        code = max(code, int(outcome.exit_code))
     return code

@@ -67,8 +67,11 @@ def build_report(
 
 
 def parse_fail_on(text: str | Sequence[str], source: str = "--fail-on") -> tuple[str, ...]:
-    """`missing,ambiguous` -> ('missing', 'ambiguous'); `none` or '' -> (): never fails."""
+    """`missing,ambiguous` -> ('missing', 'ambiguous'); `none` (or an empty list) -> ()."""
     words = text.split(",") if isinstance(text, str) else list(text)
+    if isinstance(text, str) and not text.strip():
+        # An empty value (an unset CI variable) must not silently switch the gate off.
+        raise ToolInputError(f"{source}: empty", hint="give statuses and flags, or none")
     chosen: set[str] = set()
     for raw in words:
         word = str(raw).strip().lower()

@@ -298,3 +298,32 @@ def test_pins_give_pinned_and_stale_pin(run_cli: RunCli, tmp_path: Path) -> None
     assert "stale_pin" in refs["gone.safetensors"]["flags"]
     assert data["summary"]["stale_pin"] == 1
     assert code == 1  # gone.safetensors is still missing
+
+
+def test_db_without_models_roots_is_an_error(run_cli: RunCli, tmp_path: Path) -> None:
+    wf = tmp_path / "wf.json"
+    wf.write_text('{"nodes": []}', encoding="utf-8")
+    result = run_cli("check", wf, "--db", tmp_path / "other.sqlite")
+    assert result.returncode == 2
+    assert "--db is the database that --models indexes into" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_fail_on_is_an_error_not_a_switched_off_gate(run_cli: RunCli, tmp_path: Path) -> None:
+    wf = tmp_path / "wf.json"
+    wf.write_text('{"nodes": []}', encoding="utf-8")
+    models = tmp_path / "models"
+    models.mkdir()
+    result = run_cli("check", wf, "--fail-on", "", "--models", models)
+    assert result.returncode == 2
+    assert "--fail-on: empty" in result.stderr
+
+
+def test_a_folder_without_workflows_warns(run_cli: RunCli, tmp_path: Path) -> None:
+    empty = tmp_path / "nothing-here"
+    empty.mkdir()
+    models = tmp_path / "models"
+    models.mkdir()
+    result = run_cli("check", empty, "--models", models)
+    assert result.returncode == 0
+    assert "warning: no workflow files" in result.stderr

@@ -20,7 +20,9 @@ def test_parse_fail_on_orders_and_validates() -> None:
     assert parse_fail_on("ambiguous, MISSING") == ("ambiguous", "missing")
     assert parse_fail_on("missing,ambiguous") == ("ambiguous", "missing")
     assert parse_fail_on("none") == ()
-    assert parse_fail_on("") == ()
+    assert parse_fail_on([]) == ()
+    with pytest.raises(ToolInputError, match="empty"):
+        parse_fail_on("")
     assert parse_fail_on(["fuzzy", "stale_pin", "bypassed"]) == ("fuzzy", "bypassed", "stale_pin")
     with pytest.raises(ToolInputError, match="unknown status or flag 'mising'"):
         parse_fail_on("mising")
