@@ -28,6 +28,7 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -187,10 +188,9 @@ def write_workflows(folder: Path, count: int, seed: int) -> int:
         index = k % len(sources)
         text = texts[index]
         if k >= len(sources):
-            try:
-                text = json.dumps(_edit(json.loads(text), rng, k), indent=1)
-            except ValueError:
-                pass  # an unreadable corpus file stays as it is: the reader reports it
+            # An unreadable corpus file stays as it is: the reader reports it.
+            with contextlib.suppress(ValueError):
+                text = json.dumps(_edit(json.loads(text), rng, k), indent=1, ensure_ascii=False)
         target = folder / f"batch_{k // 1000:02d}" / f"{k:05d}_{sources[index].name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
