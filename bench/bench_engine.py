@@ -24,7 +24,6 @@ import dataclasses
 import difflib
 import gc
 import hashlib
-import json
 import random
 import resource
 import sys
@@ -40,55 +39,17 @@ from comfydock_rules.model import ModelFile, ModelRef  # noqa: E402
 from comfydock_rules.rules_load import load_ruleset  # noqa: E402
 from comfydock_rules.workflow_read import read_workflow  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import WORDS, library_paths  # noqa: E402
+
 CORPUS = REPO.parent / "shared" / "corpus"
-EDITS = [("fp16", "fp8_e4m3fn"), ("bf16", "fp16"), ("dev", "schnell"), ("14B", "1.3B"),
-         ("2.1", "2.2"), ("i2v", "t2v"), ("v1", "v2"), ("base", "refiner"), ("_", "-")]
-WORDS = ["lora", "style", "detail", "anime", "real", "v2", "v3", "xl", "pony", "merge", "fix",
-         "lightning", "turbo", "pruned", "ema", "rank32", "rank64", "epoch10", "final", "beta"]
-
-
-def real_names() -> list[tuple[str, str]]:
-    rows: set[tuple[str, str]] = set()
-    for line in (CORPUS / "truth.jsonl").open():
-        row = json.loads(line)
-        rows.add((row["directory"], row["model_name"]))
-    with (CORPUS / "model_list.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["save_path"] != "default" and not row["filename"].startswith("<"):
-                rows.add((row["save_path"], row["filename"]))
-    return sorted(rows)
 
 
 def library(size: int, seed: int) -> list[ModelFile]:
-    """Real names first (some moved into subfolders or renamed), then look-alikes up to size."""
-    rng = random.Random(seed)
-    names = real_names()
-    paths: set[str] = set()
-    for directory, name in names:
-        roll = rng.random()
-        if roll < 0.6:
-            paths.add(f"{directory}/{name}")
-        elif roll < 0.75:
-            paths.add(f"{directory}/moved/{name}")
-        elif roll < 0.85:
-            renamed = name.replace("_", "-").replace(".safetensors", " (1).safetensors")
-            paths.add(f"{directory}/{renamed}")
-    while len(paths) < size:
-        directory, name = rng.choice(names)
-        stem, _, ext = name.rpartition(".")
-        old, new = rng.choice(EDITS)
-        stem = stem.replace(old, new, 1)
-        word = rng.choice(WORDS)
-        stem = f"{stem}_{word}" if rng.random() < 0.7 else f"{word}_{stem}"
-        if rng.random() < 0.3:
-            stem += f"_{rng.randrange(1, 400)}"
-        sub = rng.choice(["", "", "", "sdxl/", "flux/", "wan/", "old/"])
-        paths.add(f"{directory.split('/')[0]}/{sub}{stem}.{ext or 'safetensors'}")
-    files = []
-    for path in sorted(paths)[:size] if len(paths) > size else sorted(paths):
-        digest = hashlib.blake2b(path.encode(), digest_size=8).hexdigest()
-        files.append(ModelFile(path, digest, 1000))
-    return files
+    return [
+        ModelFile(path, hashlib.blake2b(path.encode(), digest_size=8).hexdigest(), 1000)
+        for path in library_paths(size, seed, CORPUS)
+    ]
 
 
 def corpus_refs() -> tuple[list[ModelRef], list[list[ModelRef]]]:

@@ -43,11 +43,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("COMFYDOCK_RULES_CORPUS", REPO.parent / "shared" / "corpus"))
-EDITS = [("fp16", "fp8_e4m3fn"), ("bf16", "fp16"), ("dev", "schnell"), ("14B", "1.3B"),
-         ("2.1", "2.2"), ("i2v", "t2v"), ("v1", "v2"), ("base", "refiner"), ("_", "-")]
-WORDS = ["lora", "style", "detail", "anime", "real", "v2", "v3", "xl", "pony", "merge", "fix",
-         "lightning", "turbo", "pruned", "ema", "rank32", "rank64", "epoch10", "final", "beta"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import CORPUS, WORDS, library_paths  # noqa: E402
+
 MODEL_VALUE = re.compile(r"\.(safetensors|ckpt|pt|pth|bin|gguf|sft|onnx)$", re.IGNORECASE)
 
 # Runs in a child: the stages `check` runs (cmd_check.run), each timed, without the CLI layer.
@@ -99,48 +97,9 @@ def _command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "comfydock_rules"]
 
 
-def real_names() -> list[tuple[str, str]]:
-    rows: set[tuple[str, str]] = set()
-    with open(CORPUS / "truth.jsonl", encoding="utf-8") as stream:
-        for line in stream:
-            row = json.loads(line)
-            if row.get("directory") and row.get("model_name"):
-                rows.add((row["directory"], row["model_name"].replace("\\", "/")))
-    with open(CORPUS / "model_list.csv", encoding="utf-8", newline="") as stream:
-        for row in csv.DictReader(stream):
-            if row["save_path"] not in ("", "default") and not row["filename"].startswith("<"):
-                rows.add((row["save_path"], row["filename"]))
-    return sorted(rows)
-
-
 def build_files(count: int, seed: int) -> list[dict[str, object]]:
-    """Real names (some moved or renamed), then look-alikes of real names up to `count`."""
-    rng = random.Random(seed)
-    names = real_names()
-    paths: set[str] = set()
-    for directory, name in names:
-        roll = rng.random()
-        if roll < 0.6:
-            paths.add(f"{directory}/{name}")
-        elif roll < 0.75:
-            paths.add(f"{directory}/moved/{name}")
-        elif roll < 0.85:
-            renamed = name.replace("_", "-").replace(".safetensors", " (1).safetensors")
-            paths.add(f"{directory}/{renamed}")
-    while len(paths) < count:
-        directory, name = rng.choice(names)
-        stem, _, ext = name.rpartition(".")
-        old, new = rng.choice(EDITS)
-        stem = stem.replace(old, new, 1)
-        word = rng.choice(WORDS)
-        stem = f"{stem}_{word}" if rng.random() < 0.7 else f"{word}_{stem}"
-        if rng.random() < 0.3:
-            stem += f"_{rng.randrange(1, 400)}"
-        sub = rng.choice(["", "", "", "sdxl/", "flux/", "wan/", "old/"])
-        paths.add(f"{directory.split('/')[0]}/{sub}{stem}.{ext or 'safetensors'}")
-    chosen = sorted(paths)[:count]
     return [{"relative_path": p, "hash": hashlib.blake2b(p.encode(), digest_size=8).hexdigest(),
-             "size": 1000 + i} for i, p in enumerate(chosen)]
+             "size": 1000 + i} for i, p in enumerate(library_paths(count, seed, CORPUS))]
 
 
 def corpus_workflows() -> list[Path]:
