@@ -13,7 +13,7 @@ its directory, plus renamed, moved and unrelated files), then times the installe
 Baselines measured in the same run: `python -c pass` and `comfydock-rules --version` (start-up
 costs the check cannot avoid). Prints figures; asserts nothing.
 
-    /work/venv/bin/python bench/bench_check.py [--files 20000] [--repeat 5]
+    python bench/bench_check.py [--files 20000] [--repeat 5]
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ workflows read with the built-in rules. Sizes:
 Baseline in the same run: the seed's approach, difflib.SequenceMatcher of each ref against every
 file of its slot's directories, on a sample of refs; printed as refs/s and as a ratio.
 
-    /work/venv/bin/python bench/bench_engine.py [--seed 1] [--baseline-refs 200] [--skip-large]
+    python bench/bench_engine.py [--seed 1] [--baseline-refs 200] [--skip-large]
 """
 
 from __future__ import annotations

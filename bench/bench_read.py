@@ -1,6 +1,6 @@
 """Time reading every corpus workflow; baseline: bare `json.loads` of the same files, same run.
 
-    /work/venv/bin/python bench/bench_read.py [CORPUS_WORKFLOWS_DIR] [--repeat N]
+    python bench/bench_read.py [CORPUS_WORKFLOWS_DIR] [--repeat N]
 
 Prints files/s and MB/s for the reader (with node line numbers) and for the baseline, and the
 reader's cost as a ratio of the baseline. Files are read into memory first, so disk speed and

@@ -22,7 +22,7 @@ extra child that runs the same stages as `check` in process with a clock around 
 Baselines in the same run: `python -c pass` and `comfydock-rules --version`. Prints figures;
 asserts nothing.
 
-    /work/venv/bin/python bench/bench_scale.py [--workflows 10000] [--files 100000] [--seed 1]
+    python bench/bench_scale.py [--workflows 10000] [--files 100000] [--seed 1]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Resolution-accuracy benchmark: build a labelled library per seed, run `comfydock-rules check`
 on the corpus workflows against it, score the JSON report per scenario, beside a difflib baseline.
 
-    /work/venv/bin/python bench/accuracy/run.py --seeds 1,2,3 [--json] [--keep DIR]
+    python bench/accuracy/run.py --seeds 1,2,3 [--json] [--keep DIR]
 """
 
 from __future__ import annotations
