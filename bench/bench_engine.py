@@ -33,11 +33,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from comfydock_rules.engine import resolve_all  # noqa: E402
-from comfydock_rules.lookup import Lookup  # noqa: E402
 from comfydock_rules.model import ModelFile, ModelRef  # noqa: E402
-from comfydock_rules.rules_load import load_ruleset  # noqa: E402
-from comfydock_rules.workflow_read import read_workflow  # noqa: E402
+from comfydock_rules.resolve.engine import resolve_all  # noqa: E402
+from comfydock_rules.resolve.lookup import Lookup  # noqa: E402
+from comfydock_rules.rules.load import load_ruleset  # noqa: E402
+from comfydock_rules.workflow.read import read_workflow  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import WORDS, library_paths  # noqa: E402

@@ -18,13 +18,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from comfydock_rules.workflow_files import expand_paths  # noqa: E402
-from comfydock_rules.workflow_json import NodeLines  # noqa: E402
-from comfydock_rules.workflow_read import read_workflow, refs_from_document  # noqa: E402
+from comfydock_rules.workflow.decode import NodeLines  # noqa: E402
+from comfydock_rules.workflow.files import expand_paths  # noqa: E402
+from comfydock_rules.workflow.read import read_workflow, refs_from_document  # noqa: E402
 
 
 def rules_for_bench():  # type: ignore[no-untyped-def]
-    from comfydock_rules.rules_load import load_ruleset
+    from comfydock_rules.rules.load import load_ruleset
 
     return load_ruleset()
 

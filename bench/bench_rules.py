@@ -15,7 +15,7 @@ from collections.abc import Callable
 import yaml
 
 from comfydock_rules.resources import rules_dir
-from comfydock_rules.rules_load import load_ruleset
+from comfydock_rules.rules.load import load_ruleset
 
 
 def median_ms(fn: Callable[[], object], n: int) -> float:

@@ -53,14 +53,14 @@ STAGES = r"""
 import sys, time, resource
 from pathlib import Path
 t0 = time.perf_counter()
-from comfydock_rules.rules_cache import load_ruleset
-from comfydock_rules.workflow_files import expand_paths
-from comfydock_rules.workflow_read import read_workflow
+from comfydock_rules.rules.cache import load_ruleset
+from comfydock_rules.workflow.files import expand_paths
+from comfydock_rules.workflow.read import read_workflow
 from comfydock_rules.errors import WorkflowReadError
-from comfydock_rules.index_load import load_index
-from comfydock_rules.engine import resolve_all
-from comfydock_rules.report import build_report, parse_fail_on
-from comfydock_rules import report_json
+from comfydock_rules.index.load import load_index
+from comfydock_rules.resolve.engine import resolve_all
+from comfydock_rules.report.core import build_report, parse_fail_on
+from comfydock_rules.report import json as report_json
 marks = [("imports", time.perf_counter())]
 workflows = expand_paths([sys.argv[1]])
 rules = load_ruleset(())

@@ -15,8 +15,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from comfydock_rules import persist
 from comfydock_rules.model import ModelFile, ModelRef, Resolution
+from comfydock_rules.pyproject import persist
 
 
 def _best(fn: object, repeat: int = 5) -> float:
@@ -60,7 +60,7 @@ def main() -> None:
         extra = subprocess.run(
             [sys.executable, "-c",
              "import time, argparse, pathlib, comfydock_rules.model, comfydock_rules.errors\n"
-             "t = time.perf_counter()\nimport comfydock_rules.persist\n"
+             "t = time.perf_counter()\nimport comfydock_rules.pyproject.persist\n"
              "print(time.perf_counter() - t)"],
             capture_output=True, text=True, check=True,
         )

@@ -10,7 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from comfydock_rules import __version__, cmd_check, cmd_index, cmd_refs, cmd_rules
+from comfydock_rules import __version__
+from comfydock_rules.commands import check as cmd_check
+from comfydock_rules.commands import index as cmd_index
+from comfydock_rules.commands import refs as cmd_refs
+from comfydock_rules.commands import rules as cmd_rules
 from comfydock_rules.errors import ToolInputError
 
 PROG = "comfydock-rules"

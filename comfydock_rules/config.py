@@ -36,7 +36,7 @@ class Config:
 def find_pyproject(start: Path | None = None) -> Path | None:
     """The nearest pyproject.toml, found exactly as the pins are found (one rule for both, so
     settings and pins never come from two different files)."""
-    from comfydock_rules.pyproject_pins import find_pyproject as nearest
+    from comfydock_rules.pyproject.pins import find_pyproject as nearest
 
     return nearest(start or Path.cwd())
 
@@ -71,7 +71,7 @@ def _builtin_name(value: str) -> bool:
     """
     if "/" in value or "\\" in value or value.endswith((".yaml", ".yml")):
         return False
-    from comfydock_rules.rules_load import BUILTIN_SETS
+    from comfydock_rules.rules.load import BUILTIN_SETS
 
     return value in BUILTIN_SETS
 
@@ -147,7 +147,7 @@ def load_config(pyproject: Path | None = None) -> Config:
             fail_on = fail_on.split(",")
         if not isinstance(fail_on, list) or not all(isinstance(v, str) for v in fail_on):
             raise fail("fail_on", "must be a list of statuses and flags")
-        from comfydock_rules.report import parse_fail_on
+        from comfydock_rules.report.core import parse_fail_on
 
         try:
             fail_on = parse_fail_on(fail_on, source=f"[tool.{SECTION}] fail_on")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from comfydock_rules.cmd_check import report_targets
+from comfydock_rules.commands.check import report_targets
 from comfydock_rules.config import find_pyproject, load_config
 from comfydock_rules.errors import ToolInputError
 
@@ -94,7 +94,7 @@ def test_no_section_gives_defaults(tmp_path: Path) -> None:
 
 def test_settings_and_pins_come_from_one_pyproject_through_a_symlink(tmp_path: Path) -> None:
     """cwd = project/wf, a link into another project: both stages must pick the same file."""
-    from comfydock_rules.pyproject_pins import find_pyproject as pins_pyproject
+    from comfydock_rules.pyproject.pins import find_pyproject as pins_pyproject
 
     project, other = tmp_path / "project", tmp_path / "other"
     (other / "wf").mkdir(parents=True)

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from comfydock_rules.engine import resolve_all
-from comfydock_rules.lookup import Lookup
 from comfydock_rules.model import DeclaredModel, MatchPolicy, ModelFile, ModelRef, Slot
+from comfydock_rules.resolve.engine import resolve_all
+from comfydock_rules.resolve.lookup import Lookup
 
 
 def mf(path: str, content: str | None = None, **extra: str) -> ModelFile:

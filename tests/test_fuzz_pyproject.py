@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.pyproject_patch import PatchPlan, PinWrite, patched_text
-from comfydock_rules.pyproject_pins import PinnedNode, RecordedModel, pins_from_data
+from comfydock_rules.pyproject.patch import PatchPlan, PinWrite, patched_text
+from comfydock_rules.pyproject.pins import PinnedNode, RecordedModel, pins_from_data
 
 EXAMPLES = 150
 _text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30)

@@ -9,13 +9,6 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comfydock_rules import (
-    report_github,
-    report_json,
-    report_markdown,
-    report_sarif,
-    report_text,
-)
 from comfydock_rules.model import (
     FLAGS,
     STATUSES,
@@ -25,7 +18,12 @@ from comfydock_rules.model import (
     ModelRef,
     Resolution,
 )
-from comfydock_rules.report import ReadProblem, Report, build_report, is_problem
+from comfydock_rules.report import github as report_github
+from comfydock_rules.report import json as report_json
+from comfydock_rules.report import markdown as report_markdown
+from comfydock_rules.report import sarif as report_sarif
+from comfydock_rules.report import text as report_text
+from comfydock_rules.report.core import ReadProblem, Report, build_report, is_problem
 
 EXAMPLES = 200
 _text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)

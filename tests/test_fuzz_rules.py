@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import RuleSet
-from comfydock_rules.rules_load import load_ruleset
+from comfydock_rules.rules.load import load_ruleset
 
 EXAMPLES = 150
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import ModelRef
-from comfydock_rules.rules_load import load_ruleset
-from comfydock_rules.workflow_read import read_text, read_workflow
+from comfydock_rules.rules.load import load_ruleset
+from comfydock_rules.workflow.read import read_text, read_workflow
 
 RULES = load_ruleset()
 EXAMPLES = 300

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from blake3 import blake3
 
-from comfydock_rules.hashing import (
+from comfydock_rules.index.hashing import (
     CHUNK,
     MIB,
     full_blake3,

@@ -11,7 +11,7 @@ import pytest
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import RuleSet, Slot
-from comfydock_rules.workflow_read import read_workflow
+from comfydock_rules.workflow.read import read_workflow
 
 RULES = RuleSet(nodes={
     "CheckpointLoaderSimple": (Slot("CheckpointLoaderSimple", 0, "ckpt_name", ("checkpoints",)),),

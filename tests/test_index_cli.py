@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from conftest import CLI, RunCli
 
-from comfydock_rules.index_load import load_index
+from comfydock_rules.index.load import load_index
+from comfydock_rules.index.scan import Root, scan_roots
 from comfydock_rules.paths import default_db_path
 from comfydock_rules.resources import schema_path
-from comfydock_rules.scan import Root, scan_roots
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -242,7 +242,7 @@ def test_unreadable_file_is_skipped_warned_and_counted(run_cli: RunCli, tmp_path
 
 
 def test_file_vanishing_between_scan_and_read(tmp_path: Path) -> None:
-    from comfydock_rules.index_db import _update, open_index
+    from comfydock_rules.index.db import _update, open_index
 
     root = _models(tmp_path)
     scan = scan_roots([Root.plain(root)])
@@ -285,7 +285,7 @@ def test_named_pipe_under_a_root_is_skipped_and_never_blocks(tmp_path: Path) -> 
 def test_file_replaced_by_a_named_pipe_after_the_scan_is_skipped(tmp_path: Path) -> None:
     import signal
 
-    from comfydock_rules.index_db import _update, open_index
+    from comfydock_rules.index.db import _update, open_index
 
     root = _models(tmp_path)
     scan = scan_roots([Root.plain(root)])

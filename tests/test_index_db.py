@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.hashing import MIB, full_blake3, quick_hash
-from comfydock_rules.index_db import SCHEMA_VERSION, Root, update_index
-from comfydock_rules.index_load import load_index
+from comfydock_rules.index.db import SCHEMA_VERSION, Root, update_index
+from comfydock_rules.index.hashing import MIB, full_blake3, quick_hash
+from comfydock_rules.index.load import load_index
 
 
 def _write(path: Path, data: bytes, mtime_ns: int | None = None) -> Path:
@@ -178,7 +178,7 @@ def test_seed_v7_database_read_and_migrated_without_loss(tmp_path: Path) -> None
 def test_migrated_v7_keeps_locations_until_reindexed(tmp_path: Path) -> None:
     db = tmp_path / "comfydock.db"
     _v7_db(db)
-    from comfydock_rules.index_db import open_index
+    from comfydock_rules.index.db import open_index
 
     open_index(db).close()
     (seen,) = load_index(db)
@@ -222,7 +222,7 @@ def test_load_index_refuses_what_is_not_an_index(tmp_path: Path) -> None:
 
 def test_load_100k_rows_is_plain_and_sorted(tmp_path: Path) -> None:
     db = tmp_path / "big.sqlite"
-    from comfydock_rules.index_db import open_index
+    from comfydock_rules.index.db import open_index
 
     conn = open_index(db)
     rows = [(f"{i:016x}", f"loras/{(i * 7919) % 100_000:06d}.safetensors", i)
@@ -243,7 +243,7 @@ def test_load_100k_rows_is_plain_and_sorted(tmp_path: Path) -> None:
 
 
 def test_summary_line_says_one_file_not_one_files() -> None:
-    from comfydock_rules.index_db import IndexSummary
+    from comfydock_rules.index.db import IndexSummary
 
     one = IndexSummary(1, 0, 1, 0, 10, 0.0, 0, ())
     assert one.line() == "1 file seen: 0 new, 1 changed, 0 removed; 10 B read in 0.00 s"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from comfydock_rules.names import (
+from comfydock_rules.resolve.names import (
     PRECISION,
     SIZE,
     VARIANT,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from comfydock_rules import persist
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import ModelFile, ModelRef, Resolution
+from comfydock_rules.pyproject import persist
 
 SDXL = ModelFile("checkpoints/sd_xl_base_1.0.safetensors", "aaaaaaaaaaaaaaaa", 6938078334)
 LORA = ModelFile("loras/SDXL/detail.safetensors", "bbbbbbbbbbbbbbbb", 228)

@@ -15,8 +15,8 @@ import pytest
 from conftest import RunCli
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("comfydock_rules.index_load") is None,
-    reason="check cannot load model files until comfydock_rules.index_load lands",
+    importlib.util.find_spec("comfydock_rules.index.load") is None,
+    reason="check cannot load model files until comfydock_rules.index.load lands",
 )
 
 TEMPLATES = "workflows/workflow_templates_2025-09"

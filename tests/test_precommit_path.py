@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import CLI, RunCli
 
-from comfydock_rules import index_load
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.snapshot import dumps, parse_snapshot
+from comfydock_rules.index import load as index_load
+from comfydock_rules.index.snapshot import dumps, parse_snapshot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 WORKFLOW = EXAMPLES / "workflows" / "01_exact.json"
@@ -135,8 +135,8 @@ def _modules_after(tmp_path: Path, *args: str | Path) -> tuple[int, set[str]]:
 
 
 HEAVY = {"yaml", "jsonschema", "tomlkit", "ruamel", "jellyfish", "hashlib", "concurrent.futures",
-         "comfydock_rules.index_db", "comfydock_rules.scan", "comfydock_rules.rules_load",
-         "comfydock_rules.hashing", "blake3"}
+         "comfydock_rules.index.db", "comfydock_rules.index.scan", "comfydock_rules.rules.load",
+         "comfydock_rules.index.hashing", "blake3"}
 
 
 def test_hook_run_against_a_snapshot_imports_nothing_it_does_not_use(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.pyproject_patch import (
+from comfydock_rules.pyproject.patch import (
     PatchPlan,
     PinRemoval,
     PinWrite,
@@ -23,7 +23,7 @@ from comfydock_rules.pyproject_patch import (
     patched_text,
     unified_diff,
 )
-from comfydock_rules.pyproject_pins import PinnedNode, RecordedModel, pins_from_data
+from comfydock_rules.pyproject.pins import PinnedNode, RecordedModel, pins_from_data
 
 REPO = Path(__file__).resolve().parent.parent
 HASH = "0123456789abcdef"

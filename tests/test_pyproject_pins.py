@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.pyproject_pins import (
+from comfydock_rules.pyproject.pins import (
     PinnedNode,
     find_pyproject,
     read_pins,

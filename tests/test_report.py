@@ -6,7 +6,7 @@ import pytest
 from test_report_data import resolutions, sample_report
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.report import (
+from comfydock_rules.report.core import (
     ReadProblem,
     build_report,
     exit_code,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from comfydock_rules.model import Candidate, ModelFile, ModelRef, Resolution
-from comfydock_rules.report import Report, build_report
+from comfydock_rules.report.core import Report, build_report
 
 BASE = ModelFile("checkpoints/sd_xl_base_1.0.safetensors", "1111111111111111", 6938078334)
 DETAIL = ModelFile("loras/SDXL/detail.safetensors", "2222222222222222", 228456)

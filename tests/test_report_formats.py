@@ -10,14 +10,12 @@ import jsonschema
 import pytest
 from test_report_data import HOSTILE, resolutions, sample_report
 
-from comfydock_rules import (
-    report_github,
-    report_json,
-    report_markdown,
-    report_sarif,
-    report_text,
-)
-from comfydock_rules.report import build_report
+from comfydock_rules.report import github as report_github
+from comfydock_rules.report import json as report_json
+from comfydock_rules.report import markdown as report_markdown
+from comfydock_rules.report import sarif as report_sarif
+from comfydock_rules.report import text as report_text
+from comfydock_rules.report.core import build_report
 from comfydock_rules.resources import schema_path
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import RunCli
 
-from comfydock_rules import rules_cache
 from comfydock_rules.model import RuleSet
 from comfydock_rules.resources import rules_dir
-from comfydock_rules.rules_load import load_ruleset
+from comfydock_rules.rules import cache as rules_cache
+from comfydock_rules.rules.load import load_ruleset
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -112,7 +112,7 @@ def test_unwritable_cache_still_gives_the_rules(tmp_path: Path, fresh: RuleSet) 
 
 
 def test_warm_cache_skips_the_yaml_parser(tmp_path: Path) -> None:
-    code = ("import sys\nfrom comfydock_rules.rules_cache import load_ruleset\n"
+    code = ("import sys\nfrom comfydock_rules.rules.cache import load_ruleset\n"
             "rules = load_ruleset(())\nprint(len(rules.nodes), 'yaml' in sys.modules)\n")
     env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from comfydock_rules.rules_load import builtin_path, load_ruleset
+from comfydock_rules.rules.load import builtin_path, load_ruleset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.rules_load import load_ruleset
+from comfydock_rules.rules.load import load_ruleset
 
 BROKEN = Path(__file__).parent / "fixtures" / "rules" / "broken"
 GOOD = Path(__file__).parent / "fixtures" / "rules" / "good"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from comfydock_rules.resources import rules_dir, schema_path
-from comfydock_rules.rules_diagnose import schema_problems
-from comfydock_rules.rules_load import build, load_ruleset
+from comfydock_rules.rules.diagnose import schema_problems
+from comfydock_rules.rules.load import build, load_ruleset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 GOOD = FIXTURES / "good"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from comfydock_rules.model import TOKEN_CLASSES
-from comfydock_rules.names import normalize
-from comfydock_rules.similarity import conflicts, confusable_variant, reason, similarity
+from comfydock_rules.resolve.names import normalize
+from comfydock_rules.resolve.similarity import conflicts, confusable_variant, reason, similarity
 
 
 def sim(ref: str, other: str) -> tuple[float, tuple[str, ...]]:

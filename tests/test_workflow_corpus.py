@@ -12,8 +12,8 @@ import pytest
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import ModelRef, RuleSet, Slot
-from comfydock_rules.workflow_files import expand_paths
-from comfydock_rules.workflow_read import read_workflow
+from comfydock_rules.workflow.files import expand_paths
+from comfydock_rules.workflow.read import read_workflow
 
 Refs = dict[str, tuple[ModelRef, ...]]
 
@@ -168,9 +168,9 @@ def test_ui_and_api_graphs_of_one_image_give_the_same_values(
 
 def test_custom_truth_model_files_found_when_rules_cover_them(corpus: Path) -> None:
     try:
-        from comfydock_rules.rules_load import load_ruleset
+        from comfydock_rules.rules.load import load_ruleset
     except ImportError:
-        pytest.skip("the rules loader (comfydock_rules.rules_load) is not installed")
+        pytest.skip("the rules loader (comfydock_rules.rules.load) is not installed")
     rules = load_ruleset()
     rows = [json.loads(line) for line in (corpus / "custom_truth.jsonl").open(encoding="utf-8")]
     found: dict[str, set[tuple[str, object, str | None, str]]] = {}

@@ -8,7 +8,7 @@ import pytest
 from pytest import MonkeyPatch
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.workflow_files import expand_paths
+from comfydock_rules.workflow.files import expand_paths
 
 
 def make(root: Path, *names: str) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot
-from comfydock_rules.workflow_read import looks_like_model_file, read_text, read_workflow
+from comfydock_rules.workflow.read import looks_like_model_file, read_text, read_workflow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
 

@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .extensions import extension_of, strip_model_extension
+from comfydock_rules.extensions import extension_of, strip_model_extension
 
 PRECISION = "precision"
 VERSION = "version"

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from comfydock_rules.model import Candidate, ModelFile, Resolution
-from comfydock_rules.report import (
+from comfydock_rules.report.core import (
     REPORT_VERSION,
     Report,
     gate_failures,

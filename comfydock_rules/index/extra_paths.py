@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.scan import Root
+from comfydock_rules.index.scan import Root
 
 
 def _where(node: Any) -> tuple[int, int]:

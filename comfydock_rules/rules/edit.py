@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.rules_check import check_layer
-from comfydock_rules.rules_yaml import load_text
+from comfydock_rules.rules.check import check_layer
+from comfydock_rules.rules.yaml import load_text
 
 
 def add_node_slot(path: Path, node_type: str, *, widget: int | None, input_name: str | None,

@@ -18,9 +18,9 @@ from typing import Any
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import MatchPolicy, RuleSet, Slot
 from comfydock_rules.resources import rules_dir
-from comfydock_rules.rules_check import POLICY_KEYS, Layer, RawSlot, Setting, check_layer
-from comfydock_rules.rules_diagnose import did_you_mean
-from comfydock_rules.rules_yaml import Pos, load_file
+from comfydock_rules.rules.check import POLICY_KEYS, Layer, RawSlot, Setting, check_layer
+from comfydock_rules.rules.diagnose import did_you_mean
+from comfydock_rules.rules.yaml import Pos, load_file
 
 BUILTIN_SETS: tuple[str, ...] = ("core", "custom-nodes")
 DEFAULT_IGNORE: frozenset[str] = frozenset({"", "None"})

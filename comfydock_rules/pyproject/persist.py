@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import Resolution, node_path_key
-from comfydock_rules.pyproject_pins import (
+from comfydock_rules.pyproject.pins import (
     PinnedNode,
     PyprojectPins,
     RecordedModel,
@@ -28,7 +28,7 @@ from comfydock_rules.pyproject_pins import (
 )
 
 if TYPE_CHECKING:
-    from comfydock_rules.pyproject_patch import PatchPlan
+    from comfydock_rules.pyproject.patch import PatchPlan
 
 RECORDED_METHODS = frozenset({"path", "pinned"})
 
@@ -179,7 +179,7 @@ def plan_changes(
     state: PinState, resolutions: Sequence[Resolution], prune: bool
 ) -> tuple[PatchPlan, list[str], dict[str, int]]:
     """The PatchPlan for `resolutions`, the notes on pins not in use, and counts."""
-    from comfydock_rules.pyproject_patch import PatchPlan, PinRemoval, PinWrite
+    from comfydock_rules.pyproject.patch import PatchPlan, PinRemoval, PinWrite
 
     recorded = state.recorded
     workflows = recorded.workflows if recorded is not None else {}
@@ -298,13 +298,13 @@ def apply(
         # Reading only: say which pins are not used, nothing else.
         return PersistOutcome(messages=tuple(n for n in notes if "--prune" in n))
 
-    from comfydock_rules.pyproject_patch import (
+    from comfydock_rules.pyproject.patch import (
         atomic_write,
         diff_label,
         patched_text,
         unified_diff,
     )
-    from comfydock_rules.pyproject_pins import read_text
+    from comfydock_rules.pyproject.pins import read_text
 
     assert state.pyproject is not None and state.recorded is not None
     path, label = state.pyproject, state.display
@@ -350,7 +350,7 @@ def apply(
 
 def _verify(new: str, plan: PatchPlan, label: str) -> None:
     """Read the new text back: every pin written must be there, exactly, with its hash."""
-    from comfydock_rules.pyproject_pins import parse, pins_from_data
+    from comfydock_rules.pyproject.pins import parse, pins_from_data
 
     workflows, registry = pins_from_data(parse(new, label), label)
     for pin in plan.pins:

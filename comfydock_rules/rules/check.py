@@ -12,8 +12,8 @@ from typing import Any
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import FLAGS, STATUSES, TOKEN_CLASSES
-from comfydock_rules.rules_diagnose import did_you_mean, expected_one_of, type_name
-from comfydock_rules.rules_yaml import Pos, YList, YMap
+from comfydock_rules.rules.diagnose import did_you_mean, expected_one_of, type_name
+from comfydock_rules.rules.yaml import Pos, YList, YMap
 
 FORMAT_VERSION = 1
 PICK_METHODS: tuple[str, ...] = ("hash", "filename", "casefold", "similar")

@@ -7,7 +7,7 @@ Escaping follows @actions/core (toolkit packages/core/src/command.ts): message d
 from __future__ import annotations
 
 from comfydock_rules.printable import printable
-from comfydock_rules.report import Report, is_problem, problem_message, repo_path, severity
+from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
 
 _LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 

@@ -11,8 +11,8 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from .model import ModelFile
-from .names import Name, normalize, spelling
+from comfydock_rules.model import ModelFile
+from comfydock_rules.resolve.names import Name, normalize, spelling
 
 CANDIDATE_CAP = 64
 """Files scored per reference at most, after blocking."""

@@ -48,7 +48,7 @@ def load_index(path: str | Path) -> tuple[ModelFile, ...]:
             raise ToolInputError(f"cannot read the snapshot: {exc}", path=str(index_path)) from None
         rows = _snapshot_rows(text)
         if rows is None:
-            from comfydock_rules.snapshot import parse_snapshot
+            from comfydock_rules.index.snapshot import parse_snapshot
 
             return parse_snapshot(text, index_path)
         return model_files(rows)
@@ -84,7 +84,7 @@ def _snapshot_rows(text: str) -> list[tuple[Any, ...]] | None:
     `snapshot.parse_snapshot` says what (this is its fast path, not a second judge)."""
     import json
 
-    from comfydock_rules.snapshot import FORMAT, VERSION
+    from comfydock_rules.index.snapshot import FORMAT, VERSION
 
     try:
         data = json.loads(text)
@@ -154,7 +154,7 @@ def _fast_sqlite_rows(path: Path) -> list[tuple[Any, ...]] | None:
 def _load_sqlite_checked(path: Path) -> tuple[ModelFile, ...]:
     import sqlite3
 
-    from comfydock_rules.index_db import (
+    from comfydock_rules.index.db import (
         busy_timeout,
         check_not_newer,
         schema_version_of,

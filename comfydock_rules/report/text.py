@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from comfydock_rules.model import Resolution
 from comfydock_rules.printable import printable
-from comfydock_rules.report import (
+from comfydock_rules.report.core import (
     Report,
     gate_line,
     is_gated,

@@ -12,7 +12,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .names import FULL_PRECISIONS, PRECISION, WORDS, Name, same_spelling, token_class
+from comfydock_rules.resolve.names import (
+    FULL_PRECISIONS,
+    PRECISION,
+    WORDS,
+    Name,
+    same_spelling,
+    token_class,
+)
 
 SAME_SKELETON_SCORE = 0.99
 """Names that differ only in case or separators."""

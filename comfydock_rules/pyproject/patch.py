@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.pyproject_pins import TOOL_KEY, PinnedNode, RecordedModel
+from comfydock_rules.pyproject.pins import TOOL_KEY, PinnedNode, RecordedModel
 
 
 @dataclass(frozen=True)

@@ -91,15 +91,15 @@ def _error_line(exc: ToolInputError) -> str:
 def run_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from comfydock_rules.rules_diagnose import position_of, schema_problems
-    from comfydock_rules.rules_load import (
+    from comfydock_rules.rules.diagnose import position_of, schema_problems
+    from comfydock_rules.rules.load import (
         BUILTIN_SETS,
         build,
         build_builtin,
         builtin_display,
         builtin_path,
     )
-    from comfydock_rules.rules_yaml import load_file
+    from comfydock_rules.rules.yaml import load_file
 
     targets: list[tuple[str, Path, str | None]]
     if args.files:
@@ -135,8 +135,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from comfydock_rules.rules_explain import explain, suggestion
-    from comfydock_rules.rules_load import build
+    from comfydock_rules.rules.explain import explain, suggestion
+    from comfydock_rules.rules.load import build
 
     built = build(_rule_files(args))
     lines = explain(built, args.node_type)
@@ -150,8 +150,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from comfydock_rules.rules_explain import listing
-    from comfydock_rules.rules_load import build
+    from comfydock_rules.rules.explain import listing
+    from comfydock_rules.rules.load import build
 
     built = build(_rule_files(args))
     sys.stdout.write("\n".join(listing(built)) + "\n")
@@ -161,7 +161,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_add_node(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from comfydock_rules.rules_edit import add_node_slot
+    from comfydock_rules.rules.edit import add_node_slot
 
     if args.widget is None and args.input is None:
         raise ToolInputError("rules add-node: give --widget N and/or --input NAME")

@@ -27,10 +27,10 @@ FORMAT = "comfydock-rules-builtin-rules"
 VERSION = 1
 CACHE_NAME = "rules-builtin.json"
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 _LOADER_SOURCES: tuple[str, ...] = (
-    "model.py", "rules_cache.py", "rules_check.py", "rules_diagnose.py", "rules_load.py",
-    "rules_yaml.py",
+    "model.py", "rules/cache.py", "rules/check.py", "rules/diagnose.py", "rules/load.py",
+    "rules/yaml.py",
 )
 
 
@@ -39,9 +39,9 @@ def cache_path() -> Path:
 
 
 def load_ruleset(files: Sequence[str | Path] = ()) -> RuleSet:
-    """`rules_load.load_ruleset(files)`, from the cache when `files` is empty (the built-ins)."""
+    """`rules.load.load_ruleset(files)`, from the cache when `files` is empty (the built-ins)."""
     if files:
-        from comfydock_rules import rules_load
+        from comfydock_rules.rules import load as rules_load
 
         return rules_load.load_ruleset(files)
     return builtin_ruleset()
@@ -54,7 +54,7 @@ def builtin_ruleset(cache: Path | None = None) -> RuleSet:
     cached = read_cache(cache, key)
     if cached is not None:
         return cached
-    from comfydock_rules import rules_load
+    from comfydock_rules.rules import load as rules_load
 
     ruleset = rules_load.load_ruleset(())
     write_cache(cache, key, ruleset)

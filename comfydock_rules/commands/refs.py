@@ -26,7 +26,7 @@ from comfydock_rules.printable import printable
 def load_rules(files: Sequence[str]) -> RuleSet:
     """`--rules`, else the rule files of [tool.comfydock-rules], as `check` reads them: a node
     type the project's rules cover must not show up here as `no_rule`."""
-    from comfydock_rules.rules_load import load_ruleset
+    from comfydock_rules.rules.load import load_ruleset
 
     if not files:
         from comfydock_rules.config import load_config
@@ -134,8 +134,8 @@ def format_json(refs: Sequence[ModelRef]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from comfydock_rules.workflow_files import expand_paths
-    from comfydock_rules.workflow_read import read_workflow
+    from comfydock_rules.workflow.files import expand_paths
+    from comfydock_rules.workflow.read import read_workflow
 
     rules = load_rules(args.rules)
     files = expand_paths(args.paths)

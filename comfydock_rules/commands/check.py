@@ -104,7 +104,7 @@ def register(sub: Any) -> None:
         "--quiet", "-q", action="store_true",
         help="text: print only what fails the gate; nothing when it passes",
     )
-    from comfydock_rules import persist
+    from comfydock_rules.pyproject import persist
 
     persist.add_arguments(parser)
     parser.set_defaults(run=run, report_events=None)
@@ -153,7 +153,7 @@ def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, 
 
 
 def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
-    from comfydock_rules import index_load
+    from comfydock_rules.index import load as index_load
 
     if args.index:
         # Silently checking against the index while --models named other roots would pass or
@@ -181,9 +181,9 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
             hint="add --models ROOT..., or read an existing index with --index FILE",
         )
     if roots_given or extra:
-        from comfydock_rules import index_db
+        from comfydock_rules.index import db as index_db
+        from comfydock_rules.index.scan import Root
         from comfydock_rules.paths import models_db_path
-        from comfydock_rules.scan import Root
 
         roots = [Root.plain(Path(root)) for root in roots_given]
         for yaml_path in extra:
@@ -208,7 +208,7 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
 
 def _extra_roots(path: Path) -> list[Any]:
     """Roots from ComfyUI's extra_model_paths.yaml (one per category folder)."""
-    from comfydock_rules.extra_paths import load_extra_model_paths
+    from comfydock_rules.index.extra_paths import load_extra_model_paths
 
     return list(load_extra_model_paths(path))
 
@@ -226,29 +226,29 @@ def _write(path: str, text: str) -> None:
 
 def _render(name: str, report: Any, quiet: bool) -> str:
     if name == "text":
-        from comfydock_rules import report_text
+        from comfydock_rules.report import text as report_text
 
         return report_text.render(report, quiet=quiet)
     if name == "json":
-        from comfydock_rules import report_json
+        from comfydock_rules.report import json as report_json
 
         return report_json.render(report)
     if name == "markdown":
-        from comfydock_rules import report_markdown
+        from comfydock_rules.report import markdown as report_markdown
 
         return report_markdown.render(report)
     if name == "github":
-        from comfydock_rules import report_github
+        from comfydock_rules.report import github as report_github
 
         return report_github.render(report)
-    from comfydock_rules import report_sarif
+    from comfydock_rules.report import sarif as report_sarif
 
     return report_sarif.render(report)
 
 
 def run(args: argparse.Namespace) -> int:
     from comfydock_rules.config import load_config
-    from comfydock_rules.report import ReadProblem, build_report, exit_code, parse_fail_on
+    from comfydock_rules.report.core import ReadProblem, build_report, exit_code, parse_fail_on
 
     targets = report_targets(args.report_events)
     fail_on_flag = parse_fail_on(args.fail_on) if args.fail_on is not None else None
@@ -262,9 +262,9 @@ def run(args: argparse.Namespace) -> int:
         )
 
     from comfydock_rules.errors import WorkflowReadError
-    from comfydock_rules.rules_cache import load_ruleset
-    from comfydock_rules.workflow_files import expand_paths
-    from comfydock_rules.workflow_read import read_workflow
+    from comfydock_rules.rules.cache import load_ruleset
+    from comfydock_rules.workflow.files import expand_paths
+    from comfydock_rules.workflow.read import read_workflow
 
     workflows = expand_paths(args.paths)
     if not workflows:
@@ -294,11 +294,11 @@ def run(args: argparse.Namespace) -> int:
             errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
     files = _load_models(args, config)
 
-    from comfydock_rules import persist
+    from comfydock_rules.pyproject import persist
 
     state = persist.load_pins(args, workflows)
 
-    from comfydock_rules.engine import resolve_all
+    from comfydock_rules.resolve.engine import resolve_all
 
     resolutions = resolve_all(tuple(refs), files, state.pins)
     report = build_report(

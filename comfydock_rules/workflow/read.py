@@ -20,12 +20,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from comfydock_rules import images
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.extensions import has_model_extension
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
 from comfydock_rules.printable import printable
-from comfydock_rules.workflow_json import NodeLines, decode_text, parse_json
+from comfydock_rules.workflow import images
+from comfydock_rules.workflow.decode import NodeLines, decode_text, parse_json
 
 MAX_SUBGRAPH_DEPTH = 64
 # Node types whose string widgets hold or pass on text: never `no_rule` references.

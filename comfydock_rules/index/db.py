@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.hashing import (
+from comfydock_rules.index.hashing import (
     CHUNK,
     full_blake3,
     open_regular,
     quick_hash_fd,
     quick_hash_ranges,
 )
-from comfydock_rules.scan import Root, ScannedFile, scan_roots
+from comfydock_rules.index.scan import Root, ScannedFile, scan_roots
 
 __all__ = ["SCHEMA_VERSION", "IndexSummary", "Root", "open_index", "update_index"]
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
-from comfydock_rules.report import Report, is_problem, problem_message, repo_path, severity
+from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from comfydock_rules.model import FLAGS, STATUSES, Resolution
-from comfydock_rules.report import (
+from comfydock_rules.report.core import (
     Report,
     gate_line,
     is_gated,

@@ -13,11 +13,18 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from .extensions import extension_of
-from .lookup import Lookup
-from .model import Candidate, MatchPolicy, ModelFile, ModelRef, Resolution, reference_sort_key
-from .names import normalize
-from .similarity import confusable_variant, reason, similarity
+from comfydock_rules.extensions import extension_of
+from comfydock_rules.model import (
+    Candidate,
+    MatchPolicy,
+    ModelFile,
+    ModelRef,
+    Resolution,
+    reference_sort_key,
+)
+from comfydock_rules.resolve.lookup import Lookup
+from comfydock_rules.resolve.names import normalize
+from comfydock_rules.resolve.similarity import confusable_variant, reason, similarity
 
 MAX_CANDIDATES = 5
 DEFAULT_POLICY = MatchPolicy()

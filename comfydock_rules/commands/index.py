@@ -83,14 +83,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
-    from comfydock_rules.index_db import update_index
-    from comfydock_rules.scan import Root
+    from comfydock_rules.index.db import update_index
+    from comfydock_rules.index.scan import Root
 
     if args.workers is not None and args.workers < 1:
         raise ToolInputError(f"--workers must be at least 1 (got {args.workers})")
     roots = [Root.plain(target) for target in targets]
     if args.extra_model_paths:
-        from comfydock_rules.extra_paths import load_extra_model_paths
+        from comfydock_rules.index.extra_paths import load_extra_model_paths
 
         for yaml_path in args.extra_model_paths:
             roots.extend(load_extra_model_paths(yaml_path))
@@ -145,8 +145,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _export(db_path: Path, out: Path | None) -> int:
-    from comfydock_rules.index_load import load_index
-    from comfydock_rules.snapshot import dumps, write_snapshot
+    from comfydock_rules.index.load import load_index
+    from comfydock_rules.index.snapshot import dumps, write_snapshot
 
     if out is None:
         raise ToolInputError("'index export' needs --out FILE (or --out - for stdout)")
@@ -160,7 +160,7 @@ def _export(db_path: Path, out: Path | None) -> int:
 
 
 def _stats(db_path: Path) -> int:
-    from comfydock_rules.index_load import load_index
+    from comfydock_rules.index.load import load_index
 
     files = load_index(db_path)
     counts: dict[str, list[int]] = {}
