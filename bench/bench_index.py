@@ -23,9 +23,10 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from comfydock_rules.index.db import Root, default_workers, update_index
 from comfydock_rules.index.hashing import MIB, quick_hash_ranges
 from comfydock_rules.index.load import load_index
+from comfydock_rules.index.scan import Root
+from comfydock_rules.index.update import default_workers, update_index
 
 
 def make_small(root: Path, count: int) -> int:

@@ -242,14 +242,16 @@ def test_unreadable_file_is_skipped_warned_and_counted(run_cli: RunCli, tmp_path
 
 
 def test_file_vanishing_between_scan_and_read(tmp_path: Path) -> None:
-    from comfydock_rules.index.db import _update, open_index
+    from comfydock_rules.index.db import open_index
+    from comfydock_rules.index.progress import NO_PROGRESS
+    from comfydock_rules.index.update import _update
 
     root = _models(tmp_path)
     scan = scan_roots([Root.plain(root)])
     (root / "loras" / "SDXL" / "detail.safetensors").unlink()
     conn = open_index(tmp_path / "i.sqlite")
     try:
-        summary = _update(conn, scan.files, 0, [], 2, False, 0.0)
+        summary = _update(conn, scan.files, 0, [], 2, NO_PROGRESS, 0.0)
     finally:
         conn.close()
     assert (summary.files_seen, summary.new, summary.skipped) == (4, 3, 1)
@@ -285,7 +287,9 @@ def test_named_pipe_under_a_root_is_skipped_and_never_blocks(tmp_path: Path) -> 
 def test_file_replaced_by_a_named_pipe_after_the_scan_is_skipped(tmp_path: Path) -> None:
     import signal
 
-    from comfydock_rules.index.db import _update, open_index
+    from comfydock_rules.index.db import open_index
+    from comfydock_rules.index.progress import NO_PROGRESS
+    from comfydock_rules.index.update import _update
 
     root = _models(tmp_path)
     scan = scan_roots([Root.plain(root)])
@@ -300,7 +304,7 @@ def test_file_replaced_by_a_named_pipe_after_the_scan_is_skipped(tmp_path: Path)
     previous = signal.signal(signal.SIGALRM, expire)
     signal.alarm(10)
     try:  # one worker: the open happens in this thread, where the alarm can interrupt it
-        summary = _update(conn, scan.files, 0, [], 1, False, 0.0)
+        summary = _update(conn, scan.files, 0, [], 1, NO_PROGRESS, 0.0)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

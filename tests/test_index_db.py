@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.index.db import SCHEMA_VERSION, Root, update_index
+from comfydock_rules.index.db import SCHEMA_VERSION
 from comfydock_rules.index.hashing import MIB, full_blake3, quick_hash
 from comfydock_rules.index.load import load_index
+from comfydock_rules.index.scan import Root
+from comfydock_rules.index.update import update_index
 
 
 def _write(path: Path, data: bytes, mtime_ns: int | None = None) -> Path:
@@ -243,7 +245,7 @@ def test_load_100k_rows_is_plain_and_sorted(tmp_path: Path) -> None:
 
 
 def test_summary_line_says_one_file_not_one_files() -> None:
-    from comfydock_rules.index.db import IndexSummary
+    from comfydock_rules.index.update import IndexSummary
 
     one = IndexSummary(1, 0, 1, 0, 10, 0.0, 0, ())
     assert one.line() == "1 file seen: 0 new, 1 changed, 0 removed; 10 B read in 0.00 s"

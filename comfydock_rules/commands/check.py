@@ -181,15 +181,15 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
             hint="add --models ROOT..., or read an existing index with --index FILE",
         )
     if roots_given or extra:
-        from comfydock_rules.index import db as index_db
         from comfydock_rules.index.scan import Root
+        from comfydock_rules.index.update import update_index
         from comfydock_rules.paths import models_db_path
 
         roots = [Root.plain(Path(root)) for root in roots_given]
         for yaml_path in extra:
             roots.extend(_extra_roots(Path(yaml_path)))
         db_path = Path(db) if db else models_db_path(roots_given, extra)
-        indexed = index_db.update_index(roots, db_path)
+        indexed = update_index(roots, db_path)
         if not args.quiet:
             for warning in indexed.warnings:
                 sys.stderr.write(f"comfydock-rules: warning: {warning}\n")

@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.paths import ENV_CACHE_DIR, default_db_path
+
+if TYPE_CHECKING:
+    from comfydock_rules.index.progress import Progress
 
 ACTIONS = ("export", "stats")
 
@@ -82,9 +85,19 @@ def run(args: argparse.Namespace) -> int:
     return _index(targets, db_path, args)
 
 
+def _progress(quiet: bool) -> Progress:
+    from comfydock_rules.index.progress import NO_PROGRESS
+
+    if quiet or not sys.stderr.isatty():
+        return NO_PROGRESS
+    from comfydock_rules.commands.progress import TerminalProgress
+
+    return TerminalProgress(sys.stderr)
+
+
 def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
-    from comfydock_rules.index.db import update_index
     from comfydock_rules.index.scan import Root
+    from comfydock_rules.index.update import update_index
 
     if args.workers is not None and args.workers < 1:
         raise ToolInputError(f"--workers must be at least 1 (got {args.workers})")
@@ -102,8 +115,8 @@ def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
     try:
         with _sigterm_as_interrupt():
             summary = update_index(
-                roots, db_path, workers=args.workers,
-                progress=not args.quiet and sys.stderr.isatty(), rebuild=args.rebuild,
+                roots, db_path, workers=args.workers, progress=_progress(args.quiet),
+                rebuild=args.rebuild,
             )
     except KeyboardInterrupt as exc:
         # Each batch is one SQLite transaction: what was committed is whole, the rest is not

@@ -154,12 +154,8 @@ def _fast_sqlite_rows(path: Path) -> list[tuple[Any, ...]] | None:
 def _load_sqlite_checked(path: Path) -> tuple[ModelFile, ...]:
     import sqlite3
 
-    from comfydock_rules.index.db import (
-        busy_timeout,
-        check_not_newer,
-        schema_version_of,
-        translate_errors,
-    )
+    from comfydock_rules.index.db import check_not_newer, schema_version_of, translate_errors
+    from comfydock_rules.index.locks import busy_timeout
 
     with translate_errors(path):
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
