@@ -6,7 +6,6 @@ as the baseline measured in the same run. Usage: python bench/pyproject_pins.py 
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -42,10 +41,8 @@ def main() -> None:
             ref = ModelRef(f"wf{i % workflows}.json", str(i), "LoraLoader", 0, None,
                            f"model_{i}.safetensors")
             resolutions.append(Resolution(ref, "exact", "path", 1.0, f))
-        parser = argparse.ArgumentParser()
-        persist.add_arguments(parser)
-        write = parser.parse_args(["--write-pyproject"])
-        read = parser.parse_args([])
+        write = persist.PersistOptions(write_pyproject=True)
+        read = persist.PersistOptions()
 
         t_patch = _best(lambda: persist.apply(write, persist.load_pins(write, pairs),
                                               resolutions), repeat=1)

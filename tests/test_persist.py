@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from comfydock_rules.cli import build_parser
+from comfydock_rules.commands.check import persist_options
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import ModelFile, ModelRef, Resolution
 from comfydock_rules.pyproject import persist
@@ -18,10 +19,9 @@ LORA = ModelFile("loras/SDXL/detail.safetensors", "bbbbbbbbbbbbbbbb", 228)
 BASE = "# kept\n[project]\nname = \"demo\"\n"
 
 
-def _args(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    persist.add_arguments(parser)
-    return parser.parse_args(list(argv))
+def _args(*argv: str) -> persist.PersistOptions:
+    """The options `check` builds from these flags."""
+    return persist_options(build_parser().parse_args(["check", *argv]))
 
 
 def _res(workflow: str, node: str, value: str, file: ModelFile | None, status: str = "exact",
@@ -73,7 +73,7 @@ def test_partial_resolution_records_only_what_resolved(project: Path) -> None:
     ]
     outcome = _run("--write-pyproject", resolutions=resolutions)
     assert outcome.messages == ("pyproject.toml: recorded 2 resolutions",)
-    assert outcome.changed and outcome.exit_code is None
+    assert outcome.changed
     text = (project / "pyproject.toml").read_text()
     assert text.startswith(BASE)
     pins = _data(project)["tool"]["comfydock"]["workflows"]["txt2img"]["models"]  # type: ignore[index]
@@ -105,8 +105,8 @@ def test_two_workflows_one_model_share_one_registry_entry(project: Path) -> None
 
 def test_fix_exits_1_only_when_it_changed_the_file(project: Path) -> None:
     resolutions = [_res(T2I, "4", "sd_xl_base_1.0.safetensors", SDXL)]
-    assert _run("--fix", resolutions=resolutions).exit_code == 1
-    assert _run("--fix", resolutions=resolutions).exit_code is None
+    assert _run("--fix", resolutions=resolutions).changed is True
+    assert _run("--fix", resolutions=resolutions).changed is False
 
 
 def test_loaded_pins_feed_the_engine(project: Path) -> None:
@@ -125,7 +125,7 @@ def test_stale_pin_is_kept_until_re_resolved(project: Path) -> None:
     # Another file now resolves it: the pin moves to it, the registry gains the new model.
     moved = [_res(T2I, "4", "sd.safetensors", LORA, "fuzzy", "filename", flags=("stale_pin",))]
     outcome = _run("--fix", resolutions=moved)
-    assert outcome.exit_code == 1
+    assert outcome.changed
     assert outcome.messages == (
         f"pyproject.toml: pin for 'sd.safetensors' in workflow 'txt2img' moved from {SDXL.hash}"
         f" (not in the index) to {LORA.hash}",
@@ -161,11 +161,11 @@ def test_patch_only_leaves_the_file_alone(project: Path) -> None:
     outcome = _run("--patch", "out.diff",
                    resolutions=[_res(T2I, "4", "sd.safetensors", SDXL)])
     assert (project / "pyproject.toml").read_text() == BASE
-    diff = (project / "out.diff").read_text()
+    diff = outcome.diff or ""
     assert diff.startswith("--- a/pyproject.toml\n+++ b/pyproject.toml\n")
     assert '+"sd.safetensors" = {hash = "aaaaaaaaaaaaaaaa"' in diff
     assert outcome.messages == ("pyproject.toml: recorded 1 resolution (in the patch out.diff)",)
-    assert not outcome.changed and outcome.exit_code is None
+    assert not outcome.changed
 
 
 def test_api_format_nodes_record_the_input_name(project: Path) -> None:

@@ -10,9 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.errors import ToolInputError
+
+if TYPE_CHECKING:
+    from comfydock_rules.pyproject.persist import PersistOptions
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown", "github", "sarif")
 _EPILOG = """\
@@ -104,10 +107,48 @@ def register(sub: Any) -> None:
         "--quiet", "-q", action="store_true",
         help="text: print only what fails the gate; nothing when it passes",
     )
-    from comfydock_rules.pyproject import persist
-
-    persist.add_arguments(parser)
+    _add_pyproject_arguments(parser)
     parser.set_defaults(run=run, report_events=None)
+
+
+def _add_pyproject_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "pyproject.toml",
+        "Record resolutions as reference -> content hash pins (docs/pyproject.md).",
+    )
+    group.add_argument(
+        "--pyproject", metavar="PATH", type=Path, default=None,
+        help="the pyproject.toml to read pins from and record them in; created when missing "
+        "(default: the nearest pyproject.toml from the current folder upwards, "
+        "up to the repository's root)",
+    )
+    group.add_argument(
+        "--patch", metavar="FILE", default=None,
+        help="write the change to pyproject.toml as a unified diff ('-' for stdout); "
+        "apply it with 'git apply' or 'patch -p1'",
+    )
+    group.add_argument(
+        "--write-pyproject", action="store_true",
+        help="record the exact and fuzzy resolutions in pyproject.toml",
+    )
+    group.add_argument(
+        "--fix", action="store_true",
+        help="as --write-pyproject, and exit 1 when the file changed (for pre-commit)",
+    )
+    group.add_argument(
+        "--prune", action="store_true",
+        help="also remove pins for references no longer in their workflow "
+        "(writes in place unless --patch is given)",
+    )
+
+
+def persist_options(args: argparse.Namespace) -> PersistOptions:
+    from comfydock_rules.pyproject.persist import PersistOptions
+
+    return PersistOptions(
+        pyproject=args.pyproject, patch=args.patch, write_pyproject=args.write_pyproject,
+        fix=args.fix, prune=args.prune,
+    )
 
 
 def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, str | None]]:
@@ -213,7 +254,7 @@ def _extra_roots(path: Path) -> list[Any]:
     return list(load_extra_model_paths(path))
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, text: str, what: str = "the report") -> None:
     target = Path(path)
     try:
         if target.parent != Path():
@@ -221,7 +262,7 @@ def _write(path: str, text: str) -> None:
         with open(target, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     except OSError as exc:
-        raise ToolInputError(f"cannot write the report: {exc.strerror}", path=path) from exc
+        raise ToolInputError(f"cannot write {what}: {exc.strerror}", path=path) from exc
 
 
 def _render(name: str, report: Any, quiet: bool) -> str:
@@ -296,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
 
     from comfydock_rules.pyproject import persist
 
-    state = persist.load_pins(args, workflows)
+    options = persist_options(args)
+    state = persist.load_pins(options, workflows)
 
     from comfydock_rules.resolve.engine import resolve_all
 
@@ -313,9 +355,15 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
 
     code = exit_code(report)
-    outcome = persist.apply(args, state, resolutions)
+    outcome = persist.apply(options, state, resolutions)
+    if outcome.diff is not None and options.patch is not None:
+        if options.patch == "-":
+            sys.stdout.write(outcome.diff)
+            sys.stdout.flush()
+        else:
+            _write(options.patch, outcome.diff, what="the patch")
     for message in outcome.messages:
         sys.stderr.write(f"{message}\n")
-    if outcome.exit_code:
-        code = max(code, int(outcome.exit_code))
+    if options.fix and outcome.changed:
+        code = max(code, 1)  # as formatters do under pre-commit: the file changed
     return code

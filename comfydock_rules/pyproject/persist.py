@@ -1,15 +1,14 @@
 """The seam between `check` and pyproject.toml: read the pins before resolving, record after.
 
-`check` calls `add_arguments`, then `load_pins` (the engine takes `PinState.pins`), then `apply`
-with the resolutions. Nothing heavy is imported here: reading uses the stdlib tomllib, and
-tomlkit is imported only when a patch is computed.
+The check command builds `PersistOptions` from its flags, calls `load_pins` (the engine takes
+`PinState.pins`), then `apply` with the resolutions, and prints what `apply` returns. Nothing
+heavy is imported here: reading uses the stdlib tomllib, and tomlkit is imported only when a
+patch is computed.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,47 +49,31 @@ class PinState:
 class PersistOutcome:
     messages: tuple[str, ...] = ()
     changed: bool = False
-    exit_code: int | None = None
-    """1 when --fix changed the file (as formatters do in pre-commit), else None."""
+    """pyproject.toml was written (with --fix the check then exits 1, as formatters do)."""
+    diff: str | None = None
+    """The unified diff asked for with --patch."""
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "pyproject.toml",
-        "Record resolutions as reference -> content hash pins (docs/pyproject.md).",
-    )
-    group.add_argument(
-        "--pyproject", metavar="PATH", type=Path, default=None,
-        help="the pyproject.toml to read pins from and record them in; created when missing "
-        "(default: the nearest pyproject.toml from the current folder upwards, "
-        "up to the repository's root)",
-    )
-    group.add_argument(
-        "--patch", metavar="FILE", default=None,
-        help="write the change to pyproject.toml as a unified diff ('-' for stdout); "
-        "apply it with 'git apply' or 'patch -p1'",
-    )
-    group.add_argument(
-        "--write-pyproject", action="store_true",
-        help="record the exact and fuzzy resolutions in pyproject.toml",
-    )
-    group.add_argument(
-        "--fix", action="store_true",
-        help="as --write-pyproject, and exit 1 when the file changed (for pre-commit)",
-    )
-    group.add_argument(
-        "--prune", action="store_true",
-        help="also remove pins for references no longer in their workflow "
-        "(writes in place unless --patch is given)",
-    )
+@dataclass(frozen=True)
+class PersistOptions:
+    """What the user asked to do with pyproject.toml (built by the check command)."""
 
+    pyproject: Path | None = None
+    """The file given with --pyproject (a folder means its pyproject.toml); None: the nearest."""
+    patch: str | None = None
+    """Where the unified diff goes: a file, '-' for stdout (the command writes it), or None."""
+    write_pyproject: bool = False
+    fix: bool = False
+    prune: bool = False
 
-def _flags(args: argparse.Namespace) -> tuple[str | None, bool, bool, bool]:
-    patch: str | None = getattr(args, "patch", None)
-    fix = bool(getattr(args, "fix", False))
-    prune = bool(getattr(args, "prune", False))
-    write = bool(getattr(args, "write_pyproject", False)) or fix or (prune and patch is None)
-    return patch, write, fix, prune
+    @property
+    def write(self) -> bool:
+        """--prune without --patch writes in place, as --write-pyproject and --fix do."""
+        return self.write_pyproject or self.fix or (self.prune and self.patch is None)
+
+    @property
+    def acting(self) -> bool:
+        return self.write or self.patch is not None
 
 
 def _display(path: Path) -> str:
@@ -109,11 +92,10 @@ def _quote(text: str) -> str:
     return shown if len(shown) <= 200 else shown[:190] + "...\" (cut)"
 
 
-def load_pins(args: argparse.Namespace, workflows: Sequence[tuple[Path, str]]) -> PinState:
+def load_pins(options: PersistOptions, workflows: Sequence[tuple[Path, str]]) -> PinState:
     """Read the pins recorded for `workflows`, (path, display) pairs of the files checked."""
-    patch, write, _fix, _prune = _flags(args)
-    acting = write or patch is not None
-    given: Path | None = getattr(args, "pyproject", None)
+    acting = options.acting
+    given = options.pyproject
     if given is not None:
         path: Path | None = Path(given)
         if path is not None and path.is_dir():
@@ -287,10 +269,13 @@ def _summary(label: str, counts: Mapping[str, int], target: str) -> list[str]:
 
 
 def apply(
-    args: argparse.Namespace, state: PinState, resolutions: Sequence[Resolution]
+    options: PersistOptions, state: PinState, resolutions: Sequence[Resolution]
 ) -> PersistOutcome:
-    """Record the resolutions as asked by --patch / --write-pyproject / --fix / --prune."""
-    patch, write, fix, prune = _flags(args)
+    """Record the resolutions as asked by --patch / --write-pyproject / --fix / --prune.
+
+    The diff for --patch comes back in `PersistOutcome.diff`: the command writes it.
+    """
+    patch, write, prune = options.patch, options.write, options.prune
     if state.recorded is None and not (write or patch is not None):
         return PersistOutcome()
     plan, notes, counts = plan_changes(state, resolutions, prune)
@@ -315,18 +300,9 @@ def apply(
     changed = new != old
     messages = list(notes)
 
+    diff: str | None = None
     if patch is not None:
         diff = unified_diff(old, new, diff_label(path), created=not path.exists())
-        if patch == "-":
-            sys.stdout.write(diff)
-            sys.stdout.flush()
-        else:
-            try:
-                Path(patch).write_text(diff, encoding="utf-8", newline="")
-            except OSError as exc:
-                raise ToolInputError(
-                    f"cannot write the patch: {exc.strerror or exc}", path=patch
-                ) from None
         if not write:
             where = "on stdout" if patch == "-" else patch
             messages += _summary(label, counts, f" (in the patch {where})")
@@ -341,11 +317,7 @@ def apply(
         atomic_write(path, new, label)
         messages += _summary(label, counts, "")
 
-    return PersistOutcome(
-        messages=tuple(messages),
-        changed=changed and write,
-        exit_code=1 if fix and changed else None,
-    )
+    return PersistOutcome(messages=tuple(messages), changed=changed and write, diff=diff)
 
 
 def _verify(new: str, plan: PatchPlan, label: str) -> None:
