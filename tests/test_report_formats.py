@@ -16,6 +16,7 @@ from comfydock_rules.report import markdown as report_markdown
 from comfydock_rules.report import sarif as report_sarif
 from comfydock_rules.report import text as report_text
 from comfydock_rules.report.core import build_report
+from comfydock_rules.report.formats import RenderOptions
 from comfydock_rules.resources import schema_path
 
 
@@ -63,9 +64,9 @@ def test_text_lines_and_quiet() -> None:
     assert "\r" not in text and len(lines) == 7  # 6 problems (the exact one hidden) + summary
     assert lines[-1].startswith("7 references in 2 workflows: 2 exact, 1 fuzzy, 1 ambiguous, 3 ")
     assert lines[-1].endswith("gate failed: 3 references (ambiguous,missing)")
-    quiet = report_text.render(sample_report(), quiet=True).splitlines()
+    quiet = report_text.render(sample_report(), RenderOptions(quiet=True)).splitlines()
     assert len(quiet) == 4 and all("not gated" not in line for line in quiet)
-    assert report_text.render(sample_report(fail_on=()), quiet=True) == ""
+    assert report_text.render(sample_report(fail_on=()), RenderOptions(quiet=True)) == ""
 
 
 def _table_cells(row: str) -> list[str]:
@@ -98,7 +99,7 @@ def test_markdown_refuses_to_link_odd_urls() -> None:
 def test_markdown_stays_under_the_limit_and_says_so() -> None:
     many = [r for r in resolutions() if r.status == "missing" and not r.flags] * 2000
     report = build_report(many, ["w.json"])
-    text = report_markdown.render(report, limit=64 * 1024)
+    text = report_markdown.render(report, RenderOptions(markdown_limit=64 * 1024))
     assert len(text.encode("utf-8")) < 64 * 1024
     assert "Report cut:" in text and "the JSON report has every reference" in text
     full = report_markdown.render(build_report(many[:3], ["w.json"]))

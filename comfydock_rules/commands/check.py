@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.errors import ToolInputError
+from comfydock_rules.report.formats import FORMATS
 
 if TYPE_CHECKING:
     from comfydock_rules.pyproject.persist import PersistOptions
 
-FORMATS: tuple[str, ...] = ("text", "json", "markdown", "github", "sarif")
 _EPILOG = """\
 reports: --format FMT [--output FILE], repeatable; each --output belongs to the --format just
 before it (or write --format FMT=FILE). A format without a file goes to stdout (only one may).
@@ -265,31 +265,10 @@ def _write(path: str, text: str, what: str = "the report") -> None:
         raise ToolInputError(f"cannot write {what}: {exc.strerror}", path=path) from exc
 
 
-def _render(name: str, report: Any, quiet: bool) -> str:
-    if name == "text":
-        from comfydock_rules.report import text as report_text
-
-        return report_text.render(report, quiet=quiet)
-    if name == "json":
-        from comfydock_rules.report import json as report_json
-
-        return report_json.render(report)
-    if name == "markdown":
-        from comfydock_rules.report import markdown as report_markdown
-
-        return report_markdown.render(report)
-    if name == "github":
-        from comfydock_rules.report import github as report_github
-
-        return report_github.render(report)
-    from comfydock_rules.report import sarif as report_sarif
-
-    return report_sarif.render(report)
-
-
 def run(args: argparse.Namespace) -> int:
     from comfydock_rules.config import load_config
     from comfydock_rules.report.core import ReadProblem, build_report, exit_code, parse_fail_on
+    from comfydock_rules.report.formats import RenderOptions, render
 
     targets = report_targets(args.report_events)
     fail_on_flag = parse_fail_on(args.fail_on) if args.fail_on is not None else None
@@ -337,8 +316,8 @@ def run(args: argparse.Namespace) -> int:
 
     from comfydock_rules.pyproject import persist
 
-    options = persist_options(args)
-    state = persist.load_pins(options, workflows)
+    pins_options = persist_options(args)
+    state = persist.load_pins(pins_options, workflows)
 
     from comfydock_rules.resolve.engine import resolve_all
 
@@ -346,8 +325,9 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(
         resolutions, (display for _, display in workflows), errors, fail_on=fail_on
     )
+    render_options = RenderOptions(quiet=args.quiet)
     for name, out in targets:
-        text = _render(name, report, args.quiet)
+        text = render(name, report, render_options)
         if out is None:
             sys.stdout.write(text)
         else:
@@ -355,15 +335,15 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
 
     code = exit_code(report)
-    outcome = persist.apply(options, state, resolutions)
-    if outcome.diff is not None and options.patch is not None:
-        if options.patch == "-":
+    outcome = persist.apply(pins_options, state, resolutions)
+    if outcome.diff is not None and pins_options.patch is not None:
+        if pins_options.patch == "-":
             sys.stdout.write(outcome.diff)
             sys.stdout.flush()
         else:
-            _write(options.patch, outcome.diff, what="the patch")
+            _write(pins_options.patch, outcome.diff, what="the patch")
     for message in outcome.messages:
         sys.stderr.write(f"{message}\n")
-    if options.fix and outcome.changed:
+    if pins_options.fix and outcome.changed:
         code = max(code, 1)  # as formatters do under pre-commit: the file changed
     return code

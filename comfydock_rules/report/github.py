@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from comfydock_rules.printable import printable
 from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
 _LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -39,7 +40,7 @@ def command(level: str, message: str, file: str, line: int | None, title: str) -
     return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     lines: list[str] = []
     for error in report.errors:
         lines.append(

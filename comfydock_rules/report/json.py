@@ -20,6 +20,7 @@ from comfydock_rules.report.core import (
     severity,
     summary,
 )
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
 
 def _file(file: ModelFile | None) -> dict[str, Any] | None:
@@ -82,5 +83,5 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     return json.dumps(report_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

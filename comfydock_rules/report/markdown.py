@@ -19,8 +19,8 @@ from comfydock_rules.report.core import (
     round_score,
     summary,
 )
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
-LIMIT_BYTES = 1024 * 1024
 _MARGIN = 4096
 _SPECIAL = frozenset("\\`*_{}[]()#|~!:$")
 _URL_SAFE = re.compile(r"^https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
@@ -123,7 +123,8 @@ def _exact_row(res: Resolution) -> str:
     )
 
 
-def render(report: Report, limit: int = LIMIT_BYTES) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    limit = options.markdown_limit
     counts = summary(report)
     head: list[str] = ["# comfydock-rules report", ""]
     head.append(f"**{escape(gate_line(report))}**")

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
 from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -149,5 +150,5 @@ def sarif_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     return json.dumps(sarif_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -16,6 +16,7 @@ from comfydock_rules.report.core import (
     status_counts_line,
     suggestion,
 )
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
 
 def _oneline(text: str) -> str:
@@ -39,8 +40,9 @@ def problem_line(res: Resolution, gated: bool) -> str:
     return _oneline(line)
 
 
-def render(report: Report, quiet: bool = False) -> str:
+def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     """All problems and a summary; with `quiet`, only what fails the gate, nothing on success."""
+    quiet = options.quiet
     # Unreadable workflows are printed on stderr as they happen; the summary counts them.
     lines: list[str] = []
     for res in report.resolutions:
