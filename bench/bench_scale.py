@@ -53,7 +53,7 @@ STAGES = r"""
 import sys, time, resource
 from pathlib import Path
 t0 = time.perf_counter()
-from comfydock_rules.rules.cache import load_ruleset
+from comfydock_rules.rules.load import load_ruleset
 from comfydock_rules.workflow.files import expand_paths
 from comfydock_rules.workflow.read import read_workflow
 from comfydock_rules.errors import WorkflowReadError

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
+from comfydock_rules.model import GateWord
 
 SECTION = "comfydock-rules"
 KEYS: tuple[str, ...] = ("db", "extra_model_paths", "fail_on", "index", "models", "rules")
@@ -28,7 +29,7 @@ class Config:
     models: tuple[str, ...] = ()
     db: str | None = None
     extra_model_paths: str | None = None
-    fail_on: tuple[str, ...] | None = None
+    fail_on: tuple[GateWord, ...] | None = None
     source: str | None = None
     """The pyproject.toml the settings came from."""
 

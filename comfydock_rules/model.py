@@ -7,13 +7,32 @@ frozen dataclasses, so each can be tested alone and none needs to know how anoth
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-STATUSES: tuple[str, ...] = ("exact", "fuzzy", "ambiguous", "missing")
-METHODS: tuple[str, ...] = ("pinned", "path", "hash", "filename", "casefold", "similar")
-FLAGS: tuple[str, ...] = ("bypassed", "no_rule", "stale_pin", "wrong_directory")
-TOKEN_CLASSES: tuple[str, ...] = ("precision", "version", "size", "variant")
+Status = Literal["exact", "fuzzy", "ambiguous", "missing"]
+Method = Literal["pinned", "path", "hash", "filename", "casefold", "similar"]
+Flag = Literal["bypassed", "no_rule", "stale_pin", "wrong_directory"]
+TokenClass = Literal["precision", "version", "size", "variant"]
+GateWord = Status | Flag
+"""What `--fail-on` and the rules' `gate.fail_on` may name."""
+
+STATUSES: tuple[Status, ...] = get_args(Status)
+METHODS: tuple[Method, ...] = get_args(Method)
+FLAGS: tuple[Flag, ...] = get_args(Flag)
+TOKEN_CLASSES: tuple[TokenClass, ...] = get_args(TokenClass)
+GATE_WORDS: tuple[GateWord, ...] = STATUSES + FLAGS
+
+
+def gate_words(words: Iterable[str]) -> tuple[GateWord, ...]:
+    """`words` in their order, each checked to be a status or flag (ValueError if not)."""
+    out: list[GateWord] = []
+    for word in words:
+        if word not in GATE_WORDS:
+            raise ValueError(f"not a status or flag: {word!r}")
+        out.append(word)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -97,9 +116,13 @@ class RuleSet:
 
     nodes: Mapping[str, tuple[Slot, ...]]
     patterns: tuple[tuple[re.Pattern[str], tuple[Slot, ...]], ...] = ()
-    ignore_values: frozenset[str] = frozenset({"", "None"})
+    ignore_values: frozenset[str] = frozenset()
+    """Values no slot treats as a file (rules: `ignore.values`)."""
     directories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    fail_on: tuple[str, ...] = ("missing", "ambiguous")
+    text_nodes: frozenset[str] = frozenset()
+    """Node types whose string widgets hold or pass on text: never `no_rule` references."""
+    fail_on: tuple[GateWord, ...] = ()
+    """The rules' `gate.fail_on`; the loader always sets it (rules/core.yaml states the default)."""
     sources: tuple[str, ...] = ()
     """Rule files (or built-in set names) in load order."""
     warnings: tuple[str, ...] = ()
@@ -167,16 +190,15 @@ class Candidate:
 @dataclass(frozen=True)
 class Resolution:
     ref: ModelRef
-    status: str
-    """One of STATUSES."""
-    method: str | None
-    """One of METHODS for exact and fuzzy; None otherwise."""
+    status: Status
+    method: Method | None
+    """Set for exact and fuzzy; None otherwise."""
     score: float | None
     resolved: ModelFile | None
     candidates: tuple[Candidate, ...] = ()
     """Best first, at most 5."""
-    flags: tuple[str, ...] = ()
-    """Sorted subset of FLAGS."""
+    flags: tuple[Flag, ...] = ()
+    """Sorted."""
     url: str | None = None
     """Where to download a missing model from, when the workflow declares it."""
     download_directory: str | None = None

@@ -53,6 +53,12 @@ def run_cli(tmp_path: Path) -> RunCli:
     return run
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """In-process runs (the rules cache, --models dbs) never write to the user's cache folder."""
+    os.environ["COMFYDOCK_RULES_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "truth.jsonl").is_file():

@@ -62,7 +62,8 @@ def _resolution(draw: st.DrawFn) -> Resolution:
 
 _reports = st.builds(
     lambda res, errors, fail_on: build_report(res, [r.ref.workflow for r in res]
-                                              + [e.workflow for e in errors], errors, fail_on),
+                                              + [e.workflow for e in errors], errors,
+                                              fail_on=fail_on),
     st.lists(_resolution(), max_size=6),
     st.lists(st.builds(ReadProblem, workflow=_text, message=_text,
                        line=st.none() | st.integers(1, 99), column=st.none() | st.integers(1, 9)),

@@ -135,8 +135,9 @@ def _modules_after(tmp_path: Path, *args: str | Path) -> tuple[int, set[str]]:
 
 
 HEAVY = {"yaml", "jsonschema", "tomlkit", "ruamel", "jellyfish", "hashlib", "concurrent.futures",
-         "comfydock_rules.index.db", "comfydock_rules.index.scan", "comfydock_rules.rules.load",
-         "comfydock_rules.index.hashing", "blake3"}
+         "comfydock_rules.index.db", "comfydock_rules.index.update", "comfydock_rules.index.scan",
+         "comfydock_rules.index.hashing", "comfydock_rules.rules.build",
+         "comfydock_rules.rules.check", "comfydock_rules.rules.yaml", "blake3"}
 
 
 def test_hook_run_against_a_snapshot_imports_nothing_it_does_not_use(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_report_data import resolutions, sample_report
+from test_report_data import GATE, resolutions, sample_report
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.core import (
@@ -76,7 +76,9 @@ def test_exit_codes() -> None:
     assert exit_code(sample_report()) == 1
     assert exit_code(sample_report(fail_on=())) == 0
     assert exit_code(sample_report(fail_on=("fuzzy",))) == 1
-    clean = build_report([r for r in resolutions() if r.status == "exact"], ["w.json"])
+    clean = build_report([r for r in resolutions() if r.status == "exact"], ["w.json"],
+                         fail_on=GATE)
     assert exit_code(clean) == 0
-    unreadable = build_report([], ["w.json"], [ReadProblem("w.json", "not JSON", 1, 1)])
+    unreadable = build_report([], ["w.json"], [ReadProblem("w.json", "not JSON", 1, 1)],
+                              fail_on=GATE)
     assert exit_code(unreadable) == 1

@@ -41,7 +41,11 @@ def resolutions() -> list[Resolution]:
     ]
 
 
-def sample_report(fail_on: tuple[str, ...] = ("missing", "ambiguous")) -> Report:
+GATE: tuple[str, ...] = ("missing", "ambiguous")
+"""The default gate of rules/core.yaml."""
+
+
+def sample_report(fail_on: tuple[str, ...] = GATE) -> Report:
     return build_report(
         reversed(resolutions()), ["workflows/b.json", "workflows/a b,c:d.json"], fail_on=fail_on
     )

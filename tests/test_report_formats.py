@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_report_data import HOSTILE, resolutions, sample_report
+from test_report_data import GATE, HOSTILE, resolutions, sample_report
 
 from comfydock_rules.report import github as report_github
 from comfydock_rules.report import json as report_json
@@ -44,7 +44,8 @@ def test_every_format_is_deterministic() -> None:
     for module in (report_json, report_markdown, report_github, report_sarif, report_text):
         first = module.render(sample_report())  # type: ignore[attr-defined]
         second = module.render(  # type: ignore[attr-defined]
-            build_report(resolutions(), ["workflows/b.json", "workflows/a b,c:d.json"])
+            build_report(resolutions(), ["workflows/b.json", "workflows/a b,c:d.json"],
+                         fail_on=GATE)
         )
         assert first == second, module.__name__
 
@@ -98,11 +99,11 @@ def test_markdown_refuses_to_link_odd_urls() -> None:
 
 def test_markdown_stays_under_the_limit_and_says_so() -> None:
     many = [r for r in resolutions() if r.status == "missing" and not r.flags] * 2000
-    report = build_report(many, ["w.json"])
+    report = build_report(many, ["w.json"], fail_on=GATE)
     text = report_markdown.render(report, RenderOptions(markdown_limit=64 * 1024))
     assert len(text.encode("utf-8")) < 64 * 1024
     assert "Report cut:" in text and "the JSON report has every reference" in text
-    full = report_markdown.render(build_report(many[:3], ["w.json"]))
+    full = report_markdown.render(build_report(many[:3], ["w.json"], fail_on=GATE))
     assert "Report cut" not in full
 
 

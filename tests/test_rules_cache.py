@@ -112,7 +112,7 @@ def test_unwritable_cache_still_gives_the_rules(tmp_path: Path, fresh: RuleSet) 
 
 
 def test_warm_cache_skips_the_yaml_parser(tmp_path: Path) -> None:
-    code = ("import sys\nfrom comfydock_rules.rules.cache import load_ruleset\n"
+    code = ("import sys\nfrom comfydock_rules.rules.load import load_ruleset\n"
             "rules = load_ruleset(())\nprint(len(rules.nodes), 'yaml' in sys.modules)\n")
     env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(tmp_path / "cache"))
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -142,6 +142,6 @@ def test_user_rule_files_bypass_the_cache(tmp_path: Path, fresh: RuleSet) -> Non
     rules = tmp_path / "mine.yaml"
     rules.write_text("version: 1\nextends: []\nnodes:\n  MyLoader:\n    - widget: 0\n"
                      "      directories: [loras]\n", encoding="utf-8")
-    got = rules_cache.load_ruleset([rules])
+    got = load_ruleset([rules])
     assert list(got.nodes) == ["MyLoader"]
     assert got != fresh

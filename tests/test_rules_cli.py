@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from comfydock_rules.rules.load import builtin_path, load_ruleset
+from comfydock_rules.rules.build import builtin_path
+from comfydock_rules.rules.load import load_ruleset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

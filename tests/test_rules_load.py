@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from comfydock_rules.model import MatchPolicy
 from comfydock_rules.resources import rules_dir, schema_path
+from comfydock_rules.rules.build import build, builtin_path
 from comfydock_rules.rules.diagnose import schema_problems
-from comfydock_rules.rules.load import build, load_ruleset
+from comfydock_rules.rules.load import load_ruleset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 GOOD = FIXTURES / "good"
@@ -190,3 +192,37 @@ def test_file_without_extends_builds_on_the_builtin_sets(tmp_path: Path) -> None
     assert set(only.nodes) == {"Mine"}
     assert only.warnings  # 'loras' is not defined without core
     assert set(load_ruleset([own], builtin=False).nodes) == {"Mine"}
+
+
+def test_text_nodes_come_from_the_rules(tmp_path: Path) -> None:
+    """Which node types hold prose is rule data: a user file can add its own."""
+    from comfydock_rules.workflow.read import refs_from_document
+
+    doc = {"nodes": [{"id": 1, "type": "MyPromptBox", "mode": 0,
+                      "widgets_values": ["portrait.safetensors"]}]}
+    plain = load_ruleset()
+    assert "CLIPTextEncode" in plain.text_nodes and "ShowText|pysssss" in plain.text_nodes
+    assert [r.slot for r in refs_from_document(doc, "w.json", plain, None)] == [None]  # no_rule
+    own = tmp_path / "text.yaml"
+    own.write_text("version: 1\ntext_nodes: [MyPromptBox]\n", encoding="utf-8")
+    assert refs_from_document(doc, "w.json", load_ruleset([own]), None) == []
+
+
+def test_a_set_starting_from_nothing_keeps_the_policy_core_states(tmp_path: Path) -> None:
+    """`extends: []` drops core's node types, not its gate, thresholds or ignore values: the
+    defaults are written once, in rules/core.yaml."""
+    core = yaml.safe_load(builtin_path("core").read_text(encoding="utf-8"))
+    alone = tmp_path / "alone.yaml"
+    alone.write_text("version: 1\nextends: []\nnodes:\n  Mine:\n    - {widget: 0, "
+                     "directories: [loras]}\n", encoding="utf-8")
+    rules = load_ruleset([alone])
+    assert list(rules.nodes) == ["Mine"]
+    assert list(rules.fail_on) == core["gate"]["fail_on"]
+    assert rules.ignore_values == frozenset(core["ignore"]["values"])
+    assert rules.text_nodes == frozenset(core["text_nodes"])
+    policy = rules.nodes["Mine"][0].match
+    assert policy.suggest_min == core["match"]["suggest_min"]
+    assert policy.auto_pick_min_score == core["match"]["auto_pick"]["min_score"]
+    assert list(policy.protected) == core["match"]["protected"]
+    # The dataclass defaults (used for references no rule covers) say the same as core.yaml.
+    assert MatchPolicy() == rules.nodes["Mine"][0].match

@@ -31,7 +31,8 @@ RULES = RuleSet(nodes={
     "DictWidgetLoader": (slot("DictWidgetLoader", None, "ckpt", "checkpoints"),),
     "Power Lora Loader (rgthree)": (
         slot("Power Lora Loader (rgthree)", None, None, "loras", dict_key="lora"),),
-})
+}, ignore_values=frozenset({"", "None"}),
+    text_nodes=frozenset({"PrimitiveNode", "CLIPTextEncode", "Note"}))
 
 
 def read(name: str) -> tuple[ModelRef, ...]:

@@ -21,6 +21,14 @@ REPO = Path(__file__).resolve().parent.parent
 COMFY = "comfyanonymous/ComfyUI@a125cd8"
 HEADER = "# yaml-language-server: $schema=../schemas/rules.schema.json\n"
 
+# Core node types whose string widgets hold or pass on text: never `no_rule` references.
+CORE_TEXT_NODES: tuple[str, ...] = (
+    "CLIPTextEncode", "CLIPTextEncodeFlux", "CLIPTextEncodeSDXL", "MarkdownNote", "Note",
+    "PrimitiveNode", "PrimitiveString", "PrimitiveStringMultiline", "Reroute",
+    "StringConcatenate",
+)
+CUSTOM_TEXT_NODES: tuple[str, ...] = ("ShowText|pysssss",)
+
 # ComfyUI folder_paths keys -> folders under the models root, in ComfyUI's search order.
 CORE_DIRECTORIES: dict[str, list[str]] = {
     "audio_encoders": ["audio_encoders"],
@@ -152,6 +160,11 @@ def core(corpus: Path) -> str:
         "methods: [hash, filename, casefold, similar]}\n"
         "  protected: [precision, version, size, variant]\n\n"
         "ignore: {values: [\"\", \"None\"]}\n\n"
+        "# Node types whose string widgets hold or pass on text (copies of values, prompts,\n"
+        "# notes): their values are never reported as `no_rule` model references.\n"
+        "text_nodes:\n"
+        + "".join(f"  - {name}\n" for name in sorted(CORE_TEXT_NODES))
+        + "\n"
         "gate: {fail_on: [missing, ambiguous]}\n\n"
         "nodes:\n"
     )
@@ -199,6 +212,8 @@ def custom(corpus: Path) -> str:
         "# searches the parent folder `ultralytics`, giving ultralytics/bbox/face.pt.\n"
     )
     out += directories_block(CUSTOM_DIRECTORIES)
+    out += "\n# Pack node types that only show or pass on text.\ntext_nodes:\n"
+    out += "".join(f"  - {q(name)}\n" for name in sorted(CUSTOM_TEXT_NODES))
     out += "\nnodes:\n"
     for pack in sorted(packs, key=str.casefold):
         prs = packs[pack]

@@ -16,6 +16,9 @@ from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.formats import FORMATS
 
 if TYPE_CHECKING:
+    from comfydock_rules.config import Config
+    from comfydock_rules.index.scan import Root
+    from comfydock_rules.model import ModelFile, ModelRef
     from comfydock_rules.pyproject.persist import PersistOptions
 
 _EPILOG = """\
@@ -58,7 +61,7 @@ class _Report(argparse.Action):
         namespace.report_events = events
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "check",
         help="check workflows' model references and report (the pre-commit / CI gate)",
@@ -193,7 +196,7 @@ def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, 
     return targets
 
 
-def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
+def _load_models(args: argparse.Namespace, config: Config) -> tuple[ModelFile, ...]:
     from comfydock_rules.index import load as index_load
 
     if args.index:
@@ -247,7 +250,7 @@ def _load_models(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     )
 
 
-def _extra_roots(path: Path) -> list[Any]:
+def _extra_roots(path: Path) -> list[Root]:
     """Roots from ComfyUI's extra_model_paths.yaml (one per category folder)."""
     from comfydock_rules.index.extra_paths import load_extra_model_paths
 
@@ -282,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     from comfydock_rules.errors import WorkflowReadError
-    from comfydock_rules.rules.cache import load_ruleset
+    from comfydock_rules.rules.load import load_ruleset
     from comfydock_rules.workflow.files import expand_paths
     from comfydock_rules.workflow.read import read_workflow
 
@@ -304,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         fail_on = parse_fail_on(list(ruleset.fail_on), source="rules gate.fail_on")
 
-    refs: list[Any] = []
+    refs: list[ModelRef] = []
     errors: list[ReadProblem] = []
     for path, display in workflows:
         try:

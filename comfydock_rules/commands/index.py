@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.paths import ENV_CACHE_DIR, default_db_path
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 ACTIONS = ("export", "stats")
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     default_db = default_db_path()
     parser = sub.add_parser(
         "index",

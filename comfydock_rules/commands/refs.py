@@ -35,7 +35,7 @@ def load_rules(files: Sequence[str]) -> RuleSet:
     return load_ruleset(list(files))
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "refs",
         help="list the model references of workflows",

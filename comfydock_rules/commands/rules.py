@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 from comfydock_rules.errors import ToolInputError
 
@@ -20,7 +19,7 @@ examples:
 """
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "rules", help="validate, explain, list and edit rule files",
         description="Work with rule files (YAML). See docs/rules.md for the format.",
@@ -91,14 +90,9 @@ def _error_line(exc: ToolInputError) -> str:
 def run_validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from comfydock_rules.rules.build import build, build_builtin, builtin_display, builtin_path
     from comfydock_rules.rules.diagnose import position_of, schema_problems
-    from comfydock_rules.rules.load import (
-        BUILTIN_SETS,
-        build,
-        build_builtin,
-        builtin_display,
-        builtin_path,
-    )
+    from comfydock_rules.rules.load import BUILTIN_SETS
     from comfydock_rules.rules.yaml import load_file
 
     targets: list[tuple[str, Path, str | None]]
@@ -135,8 +129,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    from comfydock_rules.rules.build import build
     from comfydock_rules.rules.explain import explain, suggestion
-    from comfydock_rules.rules.load import build
 
     built = build(_rule_files(args))
     lines = explain(built, args.node_type)
@@ -150,8 +144,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from comfydock_rules.rules.build import build
     from comfydock_rules.rules.explain import listing
-    from comfydock_rules.rules.load import build
 
     built = build(_rule_files(args))
     sys.stdout.write("\n".join(listing(built)) + "\n")

@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.model import FLAGS, STATUSES, Resolution, reference_sort_key
+from comfydock_rules.model import (
+    FLAGS,
+    GATE_WORDS,
+    STATUSES,
+    Flag,
+    GateWord,
+    Resolution,
+    reference_sort_key,
+)
 
-DEFAULT_FAIL_ON: tuple[str, ...] = ("missing", "ambiguous")
-GATE_WORDS: tuple[str, ...] = STATUSES + FLAGS
-PROBLEM_FLAGS: tuple[str, ...] = ("no_rule", "stale_pin", "wrong_directory")
+PROBLEM_FLAGS: tuple[Flag, ...] = ("no_rule", "stale_pin", "wrong_directory")
 """Flags that make an otherwise exact reference worth showing."""
 REPORT_VERSION = 1
 SCORE_DIGITS = 4
@@ -45,15 +51,17 @@ class Report:
     """Sorted by workflow, node path, widget (model.reference_sort_key)."""
     workflows: tuple[str, ...]
     """Every workflow file checked, read or not, sorted."""
-    errors: tuple[ReadProblem, ...] = ()
-    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    errors: tuple[ReadProblem, ...]
+    fail_on: tuple[GateWord, ...]
+    """The gate in force: the rules' gate.fail_on unless settings or --fail-on replace it."""
 
 
 def build_report(
     resolutions: Iterable[Resolution],
     workflows: Iterable[str],
     errors: Iterable[ReadProblem] = (),
-    fail_on: Sequence[str] = DEFAULT_FAIL_ON,
+    *,
+    fail_on: Sequence[str],
 ) -> Report:
     """Sort everything once here so that every writer is deterministic without trying."""
     ordered = tuple(sorted(resolutions, key=lambda res: reference_sort_key(res.ref)))
@@ -66,7 +74,7 @@ def build_report(
     )
 
 
-def parse_fail_on(text: str | Sequence[str], source: str = "--fail-on") -> tuple[str, ...]:
+def parse_fail_on(text: str | Sequence[str], source: str = "--fail-on") -> tuple[GateWord, ...]:
     """`missing,ambiguous` -> ('missing', 'ambiguous'); `none` (or an empty list) -> ()."""
     words = text.split(",") if isinstance(text, str) else list(text)
     if isinstance(text, str) and not text.strip():
@@ -123,13 +131,13 @@ def gate_failures(report: Report) -> int:
 
 
 def exit_code(report: Report) -> int:
-    """0 gate passed; 1 gate failed or a workflow could not be read (DESIGN.md)."""
+    """0 gate passed; 1 gate failed or a workflow could not be read."""
     return 1 if report.errors or gate_failures(report) else 0
 
 
 def summary(report: Report) -> dict[str, int]:
     """Counts per status and per flag; every key is always present so consumers can rely on it."""
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     counts.update(dict.fromkeys(FLAGS, 0))
     for res in report.resolutions:
         counts[res.status] = counts.get(res.status, 0) + 1

@@ -104,7 +104,7 @@ def _what_to_do(res: Resolution) -> str:
 
 
 def _problem_row(res: Resolution, fail_on: tuple[str, ...]) -> str:
-    status = res.status
+    status: str = res.status
     if res.flags:
         status += " (" + ", ".join(sorted(res.flags)) + ")"
     gate = "fails" if is_gated(res, fail_on) else "-"

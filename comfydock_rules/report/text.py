@@ -27,7 +27,7 @@ def _oneline(text: str) -> str:
 def problem_line(res: Resolution, gated: bool) -> str:
     ref = res.ref
     where = ref.workflow if ref.line is None else f"{ref.workflow}:{ref.line}"
-    notes = sorted(res.flags)
+    notes: list[str] = sorted(res.flags)
     if not gated:
         notes.append("not gated")
     node = f"{ref.node_type} #{ref.node_id}"

@@ -16,10 +16,13 @@ from typing import NamedTuple
 from comfydock_rules.extensions import extension_of
 from comfydock_rules.model import (
     Candidate,
+    Flag,
     MatchPolicy,
+    Method,
     ModelFile,
     ModelRef,
     Resolution,
+    Status,
     reference_sort_key,
 )
 from comfydock_rules.resolve.lookup import Lookup
@@ -34,12 +37,12 @@ DEFAULT_POLICY = MatchPolicy()
 class _Outcome:
     """What the ref-independent part of a resolution found."""
 
-    status: str
-    method: str | None
+    status: Status
+    method: Method | None
     score: float | None
     resolved: ModelFile | None
     candidates: tuple[Candidate, ...] = ()
-    flags: frozenset[str] = frozenset()
+    flags: frozenset[Flag] = frozenset()
     messages: tuple[str, ...] = ()
 
 
@@ -110,7 +113,7 @@ class Engine:
         directories = slot.directories if slot is not None else lk.directories
         dirset = frozenset(directories)
         extensions = frozenset(slot.extensions) if slot is not None else frozenset()
-        flags: set[str] = set() if slot is not None else {"no_rule"}
+        flags: set[Flag] = set() if slot is not None else {"no_rule"}
         messages: list[str] = []
 
         def loadable(f: ModelFile) -> bool:
@@ -189,7 +192,7 @@ class Engine:
         room = MAX_CANDIDATES - (1 if elsewhere else 0)
         return finish(self._similar(value, directories, loadable, policy, room))
 
-    def _by_identity(self, hits: list[ModelFile], method: str, policy: MatchPolicy,
+    def _by_identity(self, hits: list[ModelFile], method: Method, policy: MatchPolicy,
                      why: Callable[[ModelFile], str]) -> _Outcome:
         """Files found by name or hash: one model (one hash) is a pick, several are a choice."""
         groups: dict[str, list[ModelFile]] = {}

@@ -14,37 +14,27 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from comfydock_rules import __version__
-from comfydock_rules.model import MatchPolicy, RuleSet, Slot
+from comfydock_rules.model import MatchPolicy, RuleSet, Slot, gate_words
 from comfydock_rules.paths import blake2b, cache_dir
 from comfydock_rules.resources import rules_dir
 
 FORMAT = "comfydock-rules-builtin-rules"
-VERSION = 1
+VERSION = 2
 CACHE_NAME = "rules-builtin.json"
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _LOADER_SOURCES: tuple[str, ...] = (
-    "model.py", "rules/cache.py", "rules/check.py", "rules/diagnose.py", "rules/load.py",
-    "rules/yaml.py",
+    "model.py", "rules/build.py", "rules/cache.py", "rules/check.py", "rules/diagnose.py",
+    "rules/load.py", "rules/yaml.py",
 )
 
 
 def cache_path() -> Path:
     return cache_dir() / CACHE_NAME
-
-
-def load_ruleset(files: Sequence[str | Path] = ()) -> RuleSet:
-    """`rules.load.load_ruleset(files)`, from the cache when `files` is empty (the built-ins)."""
-    if files:
-        from comfydock_rules.rules import load as rules_load
-
-        return rules_load.load_ruleset(files)
-    return builtin_ruleset()
 
 
 def builtin_ruleset(cache: Path | None = None) -> RuleSet:
@@ -54,9 +44,9 @@ def builtin_ruleset(cache: Path | None = None) -> RuleSet:
     cached = read_cache(cache, key)
     if cached is not None:
         return cached
-    from comfydock_rules.rules import load as rules_load
+    from comfydock_rules.rules.build import build_ruleset
 
-    ruleset = rules_load.load_ruleset(())
+    ruleset = build_ruleset(())
     write_cache(cache, key, ruleset)
     return ruleset
 
@@ -138,6 +128,7 @@ def _encode(ruleset: RuleSet) -> dict[str, Any]:
         "policies": [[p.suggest_min, p.auto_pick_min_score, p.auto_pick_min_margin,
                       list(p.auto_pick_methods), list(p.protected)] for p in policies],
         "ignore_values": sorted(ruleset.ignore_values),
+        "text_nodes": sorted(ruleset.text_nodes),
         "directories": [[name, list(folders)] for name, folders in ruleset.directories.items()],
         "fail_on": list(ruleset.fail_on),
         "sources": list(ruleset.sources),
@@ -173,8 +164,9 @@ def _decode(doc: dict[str, Any]) -> RuleSet:
         nodes=nodes,
         patterns=patterns,
         ignore_values=frozenset(_strings(doc["ignore_values"])),
+        text_nodes=frozenset(_strings(doc["text_nodes"])),
         directories={name: _strings(folders) for name, folders in doc["directories"]},
-        fail_on=_strings(doc["fail_on"]),
+        fail_on=gate_words(_strings(doc["fail_on"])),
         sources=_strings(doc["sources"]),
         warnings=_strings(doc["warnings"]),
     )

@@ -19,7 +19,7 @@ FORMAT_VERSION = 1
 PICK_METHODS: tuple[str, ...] = ("hash", "filename", "casefold", "similar")
 
 TOP_KEYS = ("version", "extends", "description", "directories", "match", "nodes", "patterns",
-            "ignore", "gate")
+            "ignore", "text_nodes", "gate")
 MATCH_KEYS = ("suggest_min", "auto_pick", "protected")
 TOP_MATCH_KEYS = (*MATCH_KEYS, "by_directory")
 AUTO_PICK_KEYS = ("min_score", "min_margin", "methods")
@@ -80,6 +80,7 @@ class Layer:
     node_locations: dict[str, str] = field(default_factory=dict)
     patterns: list[Pattern] = field(default_factory=list)
     ignore_values: frozenset[str] = frozenset()
+    text_nodes: frozenset[str] = frozenset()
     fail_on: Setting | None = None
 
 
@@ -353,6 +354,10 @@ def check_layer(doc: Any, path: str, *, newest: int = FORMAT_VERSION) -> Layer:
 
     if "ignore" in top:
         layer.ignore_values = c.ignore(top["ignore"], top.value_pos["ignore"], "ignore")
+
+    if "text_nodes" in top:
+        names = c.string_list(top["text_nodes"], top.value_pos["text_nodes"], "text_nodes")
+        layer.text_nodes = frozenset(name for name, _ in names)
 
     if "gate" in top:
         g = c.mapping(top["gate"], top.value_pos["gate"], "gate", GATE_KEYS)

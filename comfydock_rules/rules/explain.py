@@ -4,9 +4,9 @@ was written, so a user can find the line to change."""
 from __future__ import annotations
 
 from comfydock_rules.model import Slot
+from comfydock_rules.rules.build import Built
 from comfydock_rules.rules.check import POLICY_KEYS, RawSlot, Setting
 from comfydock_rules.rules.diagnose import did_you_mean
-from comfydock_rules.rules.load import Built
 
 
 def _policy_lines(built: Built, raw: RawSlot) -> list[str]:

@@ -10,8 +10,9 @@ A node type without a rule yields a `no_rule` reference (slot None) for a widget
 looks like a model file name: a string ending in a model extension, on one line, at most 255
 characters, without characters Windows forbids in file names and without ", " or ". " (prose in
 a prompt such as "use lora.safetensors, then..." is not a file name). Subgraph wrappers, group
-node instances and nodes that only hold or pass on text (PrimitiveNode, Note, prompts, ...) never
-yield `no_rule` references: their values are copies or prose.
+node instances and the rules' `text_nodes` (node types that only hold or pass on text:
+PrimitiveNode, Note, prompts, ...) never yield `no_rule` references: their values are copies or
+prose.
 """
 
 from __future__ import annotations
@@ -28,22 +29,6 @@ from comfydock_rules.workflow import images
 from comfydock_rules.workflow.decode import NodeLines, decode_text, parse_json
 
 MAX_SUBGRAPH_DEPTH = 64
-# Node types whose string widgets hold or pass on text: never `no_rule` references.
-TEXT_NODE_TYPES: frozenset[str] = frozenset(
-    {
-        "PrimitiveNode",
-        "PrimitiveString",
-        "PrimitiveStringMultiline",
-        "Note",
-        "MarkdownNote",
-        "Reroute",
-        "CLIPTextEncode",
-        "CLIPTextEncodeSDXL",
-        "CLIPTextEncodeFlux",
-        "StringConcatenate",
-        "ShowText|pysssss",
-    }
-)
 _NOT_IN_FILE_NAMES = frozenset('<>"|?*\n\r\t')
 _GROUP_PREFIXES = ("workflow/", "workflow>")
 
@@ -134,7 +119,7 @@ def _is_api(doc: Mapping[str, Any]) -> bool:
 def _unknown(node_type: str, slots: tuple[Slot, ...], rules: RuleSet) -> bool:
     """No rule covers this node type. A rule whose slots are all `skip` covers it (its slots
     are left out of the RuleSet): its values are not model files under the models root."""
-    if slots or node_type in TEXT_NODE_TYPES or node_type in rules.nodes:
+    if slots or node_type in rules.text_nodes or node_type in rules.nodes:
         return False
     return not any(pattern.search(node_type) for pattern, _ in rules.patterns)
 
