@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# folder_paths.supported_pt_extensions (../shared/corpus/comfyui_model_folders.csv), plus .gguf
+# ComfyUI's folder_paths.supported_pt_extensions, plus .gguf
 # (ComfyUI-GGUF) and .onnx (InsightFace / ReActor / controlnet_aux models).
 MODEL_EXTENSIONS: frozenset[str] = frozenset(
     {".bin", ".ckpt", ".pkl", ".pt", ".pt2", ".pth", ".safetensors", ".sft", ".gguf", ".onnx"}

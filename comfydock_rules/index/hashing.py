@@ -1,7 +1,8 @@
 """Content addresses: ComfyDock's quick hash and the full-file BLAKE3 that confirms it.
 
 The quick hash must stay byte-compatible with ComfyDock's `calculate_short_hash`, so that hashes
-written here are recognised by ComfyDock environments (../shared/vectors/quick_hash.json).
+written here are recognised by ComfyDock environments (docs/index.md, "The quick hash"; the
+tests check ComfyDock's own test vectors).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def quick_hash_fd(fd: int, size: int, buffer: bytearray | None = None) -> tuple[
 
 
 def quick_hash(path: str | Path) -> str:
-    """Quick hash of the file at `path` (see DESIGN.md, "Quick hash")."""
+    """Quick hash of the file at `path` (docs/index.md, "The quick hash")."""
     fd, st = open_regular(path)
     try:
         return quick_hash_fd(fd, st.st_size)[0]
