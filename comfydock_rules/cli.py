@@ -1,7 +1,8 @@
-"""Command-line entry point: the only place that touches argv, stdout/stderr and exit codes.
+"""Command-line entry point: argv, the command registry, and errors turned into exit codes.
 
-Subcommands live in `cmd_*` modules that import nothing heavy at module level, so that
-`comfydock-rules check` on a pre-commit path starts fast.
+Each command is a module of `commands/` with `register(subparsers)`, listed once in `COMMANDS`.
+They import nothing heavy at module level, so that `comfydock-rules check` on a pre-commit path
+starts fast.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 
 from comfydock_rules import __version__
-from comfydock_rules.commands import check as cmd_check
-from comfydock_rules.commands import index as cmd_index
-from comfydock_rules.commands import refs as cmd_refs
-from comfydock_rules.commands import rules as cmd_rules
+from comfydock_rules.commands import check, index, refs, rules
 from comfydock_rules.errors import ToolInputError
 
 PROG = "comfydock-rules"
+COMMANDS: tuple[ModuleType, ...] = (check, refs, index, rules)
+"""Every subcommand, in the order `--help` lists them."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (cmd_check, cmd_refs, cmd_index, cmd_rules):
+    for module in COMMANDS:
         module.register(sub)
     return parser
 
