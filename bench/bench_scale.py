@@ -48,7 +48,7 @@ from synthetic import CORPUS, WORDS, library_paths  # noqa: E402
 
 MODEL_VALUE = re.compile(r"\.(safetensors|ckpt|pt|pth|bin|gguf|sft|onnx)$", re.IGNORECASE)
 
-# Runs in a child: the stages `check` runs (cmd_check.run), each timed, without the CLI layer.
+# Runs in a child: the stages `check` runs (commands/check.run), each timed, without the CLI layer.
 STAGES = r"""
 import sys, time, resource
 from pathlib import Path
