@@ -1,6 +1,8 @@
 """How long loading the built-in rule sets takes (the pre-commit path pays it on every run).
 
-Prints the median of N runs of `load_ruleset()` beside two baselines measured in the same run:
+Prints the median of N runs of parsing and validating them (`rules.build.build_ruleset()`,
+which `load_ruleset()` calls when its cache is cold) beside two baselines measured in the same
+run:
 the bare C parse of both files (yaml.load with CSafeLoader, no positions, no validation) and the
 pure-Python SafeLoader. Usage: python bench/bench_rules.py [N]
 """
@@ -15,7 +17,7 @@ from collections.abc import Callable
 import yaml
 
 from comfydock_rules.resources import rules_dir
-from comfydock_rules.rules.load import load_ruleset
+from comfydock_rules.rules.build import build_ruleset as load_ruleset
 
 
 def median_ms(fn: Callable[[], object], n: int) -> float:
@@ -48,8 +50,8 @@ def main() -> None:
     slots = sum(len(s) for s in rules.nodes.values())
     print(f"built-in sets: {len(rules.nodes)} node types, {slots} slots, "
           f"libyaml: {c_loader is not yaml.SafeLoader}")
-    print(f"load_ruleset() first call:            {first:7.1f} ms")
-    print(f"load_ruleset() median of {n}:          {full:7.1f} ms")
+    print(f"build_ruleset() first call:           {first:7.1f} ms")
+    print(f"build_ruleset() median of {n}:         {full:7.1f} ms")
     print(f"baseline: bare CSafeLoader parse:     {c_ms:7.1f} ms  (load/parse = {full / c_ms:.2f})")
     print(f"baseline: pure-Python SafeLoader:     {py_ms:7.1f} ms  (load/python = "
           f"{full / py_ms:.2f})")
