@@ -18,7 +18,14 @@ from typing import Any
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import MatchPolicy, RuleSet, Slot, gate_words
 from comfydock_rules.resources import rules_dir
-from comfydock_rules.rules.check import POLICY_KEYS, Layer, RawSlot, Setting, check_layer
+from comfydock_rules.rules.check import (
+    POLICY_KEYS,
+    Layer,
+    Pattern,
+    RawSlot,
+    Setting,
+    check_layer,
+)
 from comfydock_rules.rules.diagnose import did_you_mean
 from comfydock_rules.rules.load import BUILTIN_SETS
 from comfydock_rules.rules.yaml import Pos, load_file
@@ -154,7 +161,7 @@ def _merge(layers: list[Layer]) -> Built:
     defaults: dict[str, Setting] = {}
     by_directory: dict[str, dict[str, Setting]] = {}
     nodes: dict[str, list[RawSlot]] = {}
-    patterns: list[Any] = []
+    patterns: list[Pattern] = []
     ignore: set[str] = set()
     text_nodes: set[str] = set()
     fail_on: Setting | None = None
