@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+EXAMPLES = REPO / "examples"
 CORPUS = Path(os.environ.get("COMFYDOCK_RULES_CORPUS", REPO.parent / "shared" / "corpus"))
 VECTORS = CORPUS.parent / "vectors"
 
@@ -71,3 +74,13 @@ def vectors() -> Path:
     if not (VECTORS / "quick_hash.json").is_file():
         pytest.skip(f"the quick-hash vectors are not at {VECTORS}")
     return VECTORS
+
+
+def example_db(tmp_path: Path) -> Path:
+    """examples/models indexed by the `index` command into tmp_path/examples.sqlite (once)."""
+    db = tmp_path / "examples.sqlite"
+    if not db.is_file():
+        env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(tmp_path / "cache"))
+        subprocess.run([*CLI, "index", EXAMPLES / "models", "--db", db, "-q"], env=env,
+                       check=True, capture_output=True)
+    return db

@@ -7,7 +7,7 @@ import json
 import re
 import shlex
 
-from conftest import REPO, RunCli
+from conftest import FIXTURES, REPO, RunCli
 
 EXPECTED = REPO / "examples" / "expected"
 _BLOCK = re.compile(r"^```[a-z]*\n(.*?)^```", re.S | re.M)
@@ -42,7 +42,7 @@ def test_refs_doc_command_prints_what_is_shown(run_cli: RunCli) -> None:
     blocks = _complete_command_blocks("refs.md")
     assert blocks
     for command, shown in blocks:
-        result = run_cli(*shlex.split(command)[1:], cwd=REPO / "tests" / "fixtures" / "workflows")
+        result = run_cli(*shlex.split(command)[1:], cwd=FIXTURES / "workflows")
         assert result.stdout == shown, f"docs/refs.md is out of date for: {command}"
 
 

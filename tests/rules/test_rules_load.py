@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURES
 
 from comfydock_rules.model import MatchPolicy
 from comfydock_rules.resources import rules_dir, schema_path
@@ -14,8 +15,8 @@ from comfydock_rules.rules.build import build, builtin_path
 from comfydock_rules.rules.diagnose import schema_problems
 from comfydock_rules.rules.load import load_ruleset
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-GOOD = FIXTURES / "good"
+RULES = FIXTURES / "rules"
+GOOD = RULES / "good"
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +146,7 @@ def test_shipped_sets_match_the_schema(name: str) -> None:
                                   "pattern_prefix.yaml", "bad_method.yaml", "newer_version.yaml",
                                   "no_directories.yaml", "no_widget.yaml"])
 def test_schema_also_refuses_broken_files(name: str) -> None:
-    doc = yaml.safe_load((FIXTURES / "broken" / name).read_text(encoding="utf-8"))
+    doc = yaml.safe_load((RULES / "broken" / name).read_text(encoding="utf-8"))
     assert schema_problems(doc)
 
 

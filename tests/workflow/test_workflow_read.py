@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot
 from comfydock_rules.workflow.read import looks_like_model_file, read_text, read_workflow
 
-FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
+WORKFLOWS = FIXTURES / "workflows"
 
 
 def slot(node_type: str, widget: int | None, name: str | None, directory: str,
@@ -36,7 +37,7 @@ RULES = RuleSet(nodes={
 
 
 def read(name: str) -> tuple[ModelRef, ...]:
-    return read_workflow(FIXTURES / name, name, RULES)
+    return read_workflow(WORKFLOWS / name, name, RULES)
 
 
 def rows(refs: tuple[ModelRef, ...]) -> list[tuple[object, ...]]:
@@ -66,7 +67,7 @@ def test_ui_basic_slots_modes_and_declared_models() -> None:
 
 
 def test_ui_lines_are_where_the_node_object_starts() -> None:
-    lines = (FIXTURES / "ui_basic.json").read_text(encoding="utf-8").splitlines()
+    lines = (WORKFLOWS / "ui_basic.json").read_text(encoding="utf-8").splitlines()
     for ref in read("ui_basic.json"):
         assert ref.line is not None
         assert lines[ref.line - 1].strip() == "{"
@@ -83,7 +84,7 @@ def test_nested_subgraphs_get_node_paths_and_wrappers_add_nothing() -> None:
     ]
     # A bypassed wrapper bypasses what it contains.
     assert [r.mode for r in refs] == [0, 0, 4, 4]
-    text = (FIXTURES / "ui_subgraph.json").read_text(encoding="utf-8").splitlines()
+    text = (WORKFLOWS / "ui_subgraph.json").read_text(encoding="utf-8").splitlines()
     assert '"id": 3,' in text[refs[0].line]  # type: ignore[index]
 
 

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,6 @@ from comfydock_rules.pyproject.patch import (
 )
 from comfydock_rules.pyproject.pins import PinnedNode, RecordedModel, pins_from_data
 
-REPO = Path(__file__).resolve().parent.parent
 HASH = "0123456789abcdef"
 MODEL = RecordedModel(HASH, "sd_xl_base_1.0.safetensors", 6938078334,
                       "checkpoints/sd_xl_base_1.0.safetensors")

@@ -10,14 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RunCli
+from conftest import EXAMPLES, RunCli
 
 from comfydock_rules.model import RuleSet
 from comfydock_rules.resources import rules_dir
 from comfydock_rules.rules import cache as rules_cache
 from comfydock_rules.rules.load import load_ruleset
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.fixture(scope="module")

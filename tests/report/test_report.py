@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_report_data import GATE, resolutions, sample_report
+from report_data import GATE, resolutions, sample_report
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.core import (

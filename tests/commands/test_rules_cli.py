@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from conftest import FIXTURES
+
 from comfydock_rules.rules.build import builtin_path
 from comfydock_rules.rules.load import load_ruleset
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+RULES = FIXTURES / "rules"
 
 
 def test_validate_builtin_sets(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +29,7 @@ def test_validate_builtin_sets(run_cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_validate_broken_file_exits_2_with_position(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "unknown_slot_key.yaml"
-    shutil.copy(FIXTURES / "broken" / "unknown_slot_key.yaml", broken)
+    shutil.copy(RULES / "broken" / "unknown_slot_key.yaml", broken)
     result = run_cli("rules", "validate", broken.name)
     assert result.returncode == 2
     assert result.stderr.startswith(
@@ -38,8 +40,8 @@ def test_validate_broken_file_exits_2_with_position(run_cli, tmp_path: Path) -> 
 
 def test_validate_reports_each_file(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     for name in ("duplicate_key.yaml", "threshold_range.yaml"):
-        shutil.copy(FIXTURES / "broken" / name, tmp_path / name)
-    shutil.copy(FIXTURES / "good" / "undefined_directory.yaml", tmp_path / "warn.yaml")
+        shutil.copy(RULES / "broken" / name, tmp_path / name)
+    shutil.copy(RULES / "good" / "undefined_directory.yaml", tmp_path / "warn.yaml")
     result = run_cli("rules", "validate", "duplicate_key.yaml", "warn.yaml",
                      "threshold_range.yaml")
     assert result.returncode == 2
@@ -51,7 +53,7 @@ def test_validate_reports_each_file(run_cli, tmp_path: Path) -> None:  # type: i
 
 
 def test_explain_names_where_each_setting_came_from(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    shutil.copy(FIXTURES / "good" / "user.yaml", tmp_path / "user.yaml")
+    shutil.copy(RULES / "good" / "user.yaml", tmp_path / "user.yaml")
     result = run_cli("rules", "explain", "LoraLoaderModelOnly", "--rules", "user.yaml")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -84,7 +86,7 @@ def test_list_by_rule_set(run_cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_add_node_keeps_comments(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "user.yaml"
-    shutil.copy(FIXTURES / "good" / "user.yaml", target)
+    shutil.copy(RULES / "good" / "user.yaml", target)
     before = target.read_text(encoding="utf-8")
     result = run_cli("rules", "add-node", "user.yaml", "MyUpscaler", "--widget", "0",
                      "--input", "model_name", "--directory", "upscale_models")
@@ -110,7 +112,7 @@ def test_add_node_keeps_comments(run_cli, tmp_path: Path) -> None:  # type: igno
 
 
 def test_add_node_refuses_a_broken_file(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    shutil.copy(FIXTURES / "broken" / "duplicate_key.yaml", tmp_path / "d.yaml")
+    shutil.copy(RULES / "broken" / "duplicate_key.yaml", tmp_path / "d.yaml")
     before = (tmp_path / "d.yaml").read_text(encoding="utf-8")
     result = run_cli("rules", "add-node", "d.yaml", "X", "--widget", "0", "--directory", "loras")
     assert result.returncode == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_report_data import GATE, HOSTILE, resolutions, sample_report
+from report_data import GATE, HOSTILE, resolutions, sample_report
 
 from comfydock_rules.report import github as report_github
 from comfydock_rules.report import json as report_json

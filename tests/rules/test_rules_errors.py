@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.rules.load import load_ruleset
 
-BROKEN = Path(__file__).parent / "fixtures" / "rules" / "broken"
-GOOD = Path(__file__).parent / "fixtures" / "rules" / "good"
+BROKEN = FIXTURES / "rules" / "broken"
+GOOD = FIXTURES / "rules" / "good"
 
 # file, (line, column), fragments the message must contain
 CASES: list[tuple[str, tuple[int, int], tuple[str, ...]]] = [

@@ -6,14 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import RunCli
+from conftest import FIXTURES, RunCli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "workflows"
+WORKFLOWS = FIXTURES / "workflows"
 
 
 def copy_fixtures(tmp_path: Path) -> Path:
     target = tmp_path / "wf"
-    shutil.copytree(FIXTURES, target)
+    shutil.copytree(WORKFLOWS, target)
     return target
 
 
