@@ -1,13 +1,19 @@
-"""Shared fixtures: the installed command run as a subprocess, and the shared corpus."""
+"""Shared fixtures: the command run in this process or as the installed command in a
+subprocess, and the shared corpus."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -30,28 +36,156 @@ def _command() -> list[str]:
 CLI = _command()
 
 RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+"""run_cli / run_process: (*args, cwd=None, env=None, input=None) -> CompletedProcess[str]."""
+
+
+def cli_env(cache: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test run: ours, the cache folder given, never GitHub's annotations."""
+    full_env = dict(os.environ)
+    full_env["COMFYDOCK_RULES_CACHE_DIR"] = str(cache)
+    full_env.pop("GITHUB_ACTIONS", None)
+    if env:
+        full_env.update(env)
+    return full_env
+
+
+def run_subprocess(args: Sequence[str | Path], *, cwd: Path, cache: Path,
+                   env: Mapping[str, str] | None = None,
+                   input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed `comfydock-rules` in a process of its own."""
+    return subprocess.run(
+        [*CLI, *map(str, args)],
+        cwd=cwd,
+        env=cli_env(cache, env),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+# A child Python's standard streams on a pipe: its stdin and stdout use the encoding and error
+# handler ours were given (both follow the locale), its stderr backslashreplace. subprocess.run
+# decodes what it captured with the default text encoding, strictly, and turns \r\n and \r into
+# \n; the in-process run below hands the tests the same strings.
+_STDIO = (getattr(sys.__stdout__, "encoding", None) or "utf-8",
+          getattr(sys.__stdout__, "errors", None) or "strict")
+_PIPE_ENCODING = io.TextIOWrapper(io.BytesIO()).encoding
+
+
+class _Captured(io.BytesIO):
+    """What the command wrote; still readable if the command closes the stream."""
+
+    def close(self) -> None:
+        pass
+
+
+def _stream(errors: str, data: bytes = b"") -> io.TextIOWrapper:
+    return io.TextIOWrapper(_Captured(data), encoding=_STDIO[0], errors=errors, newline="\n",
+                            write_through=True)
+
+
+def _captured_text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    data = cast(_Captured, stream.buffer).getvalue()
+    return data.decode(_PIPE_ENCODING).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _clear_function_caches() -> None:
+    """Each run starts as a new process would: no functools cache of the package kept."""
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "comfydock_rules" or name.startswith("comfydock_rules.")):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and getattr(value, "__module__", None) == name:
+                clear()
+
+
+@contextlib.contextmanager
+def _process_state(cwd: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """cwd, environment, signal handlers and warning filters as given, then as they were."""
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_signals = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        with warnings.catch_warnings():
+            yield
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for sig, handler in saved_signals.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
+def run_in_process(args: Sequence[str | Path], *, cwd: Path, cache: Path,
+                   env: Mapping[str, str] | None = None,
+                   input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`comfydock_rules.cli.main(args)` in this process, seen from outside as a subprocess run.
+
+    stdin, stdout and stderr are in-memory streams (not terminals), the working directory and the
+    environment are the given ones for the run only, and argparse's exits become exit codes. An
+    exception the command does not handle fails the test with its own traceback.
+    """
+    from comfydock_rules.cli import main
+
+    argv = [str(arg) for arg in args]
+    full_env = cli_env(cache, env)
+    # A child's stdout is a pipe, so argparse wraps help at 80 columns unless COLUMNS is set;
+    # here it would ask the terminal pytest runs in.
+    full_env.setdefault("COLUMNS", "80")
+    stdin = _stream(_STDIO[1], (input or "").encode(_STDIO[0], _STDIO[1]))
+    stdout = _stream(_STDIO[1])
+    stderr = _stream("backslashreplace")
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    code: str | int | None
+    _clear_function_caches()
+    with _process_state(cwd, full_env):
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): printed, exit status 1
+        stderr.write(f"{code}\n")
+        code = 1
+    return subprocess.CompletedProcess(["comfydock-rules", *argv], code,
+                                       _captured_text(stdout), _captured_text(stderr))
 
 
 @pytest.fixture
 def run_cli(tmp_path: Path) -> RunCli:
-    """Run the installed `comfydock-rules` with the cache directory kept inside tmp_path."""
+    """Run the command in this process, the cache folder and the default cwd inside tmp_path."""
 
     def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
-        full_env = dict(os.environ)
-        full_env["COMFYDOCK_RULES_CACHE_DIR"] = str(tmp_path / "cache")
-        full_env.pop("GITHUB_ACTIONS", None)
-        if env:
-            full_env.update(env)
-        return subprocess.run(
-            [*CLI, *map(str, args)],
-            cwd=cwd or tmp_path,
-            env=full_env,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return run_in_process(args, cwd=cwd or tmp_path, cache=tmp_path / "cache", env=env,
+                              input=input)
+
+    return run
+
+
+@pytest.fixture
+def run_process(tmp_path: Path) -> RunCli:
+    """Run the installed `comfydock-rules` in a subprocess, as run_cli does in this process.
+
+    For what only a real process shows: locks held by another process, determinism across
+    processes (each has its own string hash seed), the console script itself.
+    """
+
+    def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return run_subprocess(args, cwd=cwd or tmp_path, cache=tmp_path / "cache", env=env,
+                              input=input)
 
     return run
 
@@ -80,7 +214,7 @@ def example_db(tmp_path: Path) -> Path:
     """examples/models indexed by the `index` command into tmp_path/examples.sqlite (once)."""
     db = tmp_path / "examples.sqlite"
     if not db.is_file():
-        env = dict(os.environ, COMFYDOCK_RULES_CACHE_DIR=str(tmp_path / "cache"))
-        subprocess.run([*CLI, "index", EXAMPLES / "models", "--db", db, "-q"], env=env,
-                       check=True, capture_output=True)
+        done = run_in_process(["index", EXAMPLES / "models", "--db", db, "-q"], cwd=tmp_path,
+                              cache=tmp_path / "cache")
+        assert done.returncode == 0, done.stderr
     return db

@@ -1,4 +1,4 @@
-"""Bad input through the installed command: each case has its exit code and its message.
+"""Bad input through the command line: each case has its exit code and its message.
 
 Exit codes: 1 when a workflow cannot be read (the others are still checked), 2 when the tool's own
 input (index, pyproject, arguments) is unusable. No case may print a traceback.
@@ -314,7 +314,8 @@ def _consistent(db: Path) -> int:
     return len(rows)
 
 
-def test_files_vanishing_and_changing_during_scans(run_cli: RunCli, tmp_path: Path) -> None:
+def test_files_vanishing_and_changing_during_scans(run_process: RunCli, tmp_path: Path) -> None:
+    # A process of its own: the churn thread races it, not the GIL.
     root = tmp_path / "models"
     folder = root / "checkpoints"
     folder.mkdir(parents=True)
@@ -344,13 +345,13 @@ def test_files_vanishing_and_changing_during_scans(run_cli: RunCli, tmp_path: Pa
     worker.start()
     try:
         for _ in range(4):
-            proc = run_cli("index", root, "--db", db)
+            proc = run_process("index", root, "--db", db)
             _no_traceback(proc)
             assert proc.returncode == 0, proc.stderr
     finally:
         stop.set()
         worker.join()
-    final = run_cli("index", root, "--db", db, "--quiet")
+    final = run_process("index", root, "--db", db, "--quiet")
     assert final.returncode == 0, final.stderr
     on_disk = sum(1 for p in folder.iterdir() if p.suffix == ".safetensors")
     assert _consistent(db) == on_disk
@@ -401,17 +402,18 @@ def _built_index(run_cli: RunCli, tmp_path: Path) -> tuple[Path, Path]:
     return root, db
 
 
-def test_locked_index(run_cli: RunCli, tmp_path: Path) -> None:
-    root, db = _built_index(run_cli, tmp_path)
+def test_locked_index(run_process: RunCli, tmp_path: Path) -> None:
+    # A process of its own: the lock is held by this one.
+    root, db = _built_index(run_process, tmp_path)
     (root / "checkpoints" / "new.safetensors").write_bytes(b"a new file to write")
     (tmp_path / "wf.json").write_text(_ui(_ckpt()))
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         started = time.monotonic()
-        writer = run_cli("index", root, "--db", db, env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
+        writer = run_process("index", root, "--db", db, env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
         waited = time.monotonic() - started
-        reader = run_cli("check", "wf.json", "--index", db)
+        reader = run_process("check", "wf.json", "--index", db)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -424,7 +426,7 @@ def test_locked_index(run_cli: RunCli, tmp_path: Path) -> None:
     _no_traceback(reader)
     assert reader.returncode == 0, reader.stderr
     assert _consistent(db) == 1
-    assert run_cli("index", root, "--db", db).returncode == 0
+    assert run_process("index", root, "--db", db).returncode == 0
     assert _consistent(db) == 2
 
 

@@ -1,5 +1,5 @@
-"""`comfydock-rules check` end to end: the installed command on real folders of small model
-files and real workflow JSON."""
+"""`comfydock-rules check` end to end: the command on real folders of small model files and
+real workflow JSON."""
 
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ def test_text_problem_lines_and_gate_flags(run_cli: RunCli, tmp_path: Path) -> N
                    cwd=tmp_path).returncode == 0
 
 
-def test_several_formats_in_one_run_are_deterministic(run_cli: RunCli, tmp_path: Path) -> None:
+def test_several_formats_in_one_run_are_deterministic(run_process: RunCli, tmp_path: Path) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
     make_models(tmp_path / "models", "checkpoints/a.safetensors", "checkpoints/b_v2.safetensors")
     write_workflow(tmp_path / "wf" / "one.json",
                    node(3, "CheckpointLoaderSimple", ["a.safetensors"]),
@@ -163,7 +164,7 @@ def test_several_formats_in_one_run_are_deterministic(run_cli: RunCli, tmp_path:
     outputs: list[dict[str, bytes]] = []
     for run in ("first", "second"):
         out = tmp_path / run
-        result = run_cli(
+        result = run_process(
             "check", "wf", "--models", "models",
             "--format", "json", "--output", out / "r.json",
             "--format", "markdown", "-o", out / "r.md",

@@ -33,7 +33,8 @@ def _pick(truth: dict[str, list[dict[str, Any]]]) -> list[str]:
     return chosen
 
 
-def test_declared_models_resolve_exactly(run_cli: RunCli, corpus: Path, tmp_path: Path) -> None:
+def test_declared_models_resolve_exactly(run_process: RunCli, corpus: Path, tmp_path: Path) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
     truth = _truth(corpus)
     chosen = _pick(truth)
     files: dict[str, dict[str, Any]] = {}
@@ -46,7 +47,7 @@ def test_declared_models_resolve_exactly(run_cli: RunCli, corpus: Path, tmp_path
                 "files": [files[rel] for rel in sorted(files) if rel != dropped]}
     (tmp_path / "index.json").write_text(json.dumps(snapshot), encoding="utf-8")
     paths = [corpus / "workflows" / name for name in chosen]
-    result = run_cli("check", *paths, "--index", "index.json", "--format", "json", cwd=tmp_path)
+    result = run_process("check", *paths, "--index", "index.json", "--format", "json", cwd=tmp_path)
     assert result.returncode in (0, 1), result.stderr
     data = json.loads(result.stdout)
     assert data["summary"]["workflows"] == 3
@@ -66,5 +67,5 @@ def test_declared_models_resolve_exactly(run_cli: RunCli, corpus: Path, tmp_path
                 assert ref["resolved"]["relative_path"] == rel
             assert ("bypassed" in ref["flags"]) == (row["node_mode"] == 4)
     assert any(":" in r["node_id"] for r in data["references"])  # subgraph node paths
-    again = run_cli("check", *paths, "--index", "index.json", "--format", "json", cwd=tmp_path)
+    again = run_process("check", *paths, "--index", "index.json", "--format", "json", cwd=tmp_path)
     assert again.stdout == result.stdout

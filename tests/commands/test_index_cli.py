@@ -1,4 +1,4 @@
-"""`comfydock-rules index` as users run it: the installed command on real folders and databases."""
+"""`comfydock-rules index` as users run it: the command on real folders and databases."""
 
 from __future__ import annotations
 
@@ -33,18 +33,19 @@ def _models(tmp_path: Path) -> Path:
     return root
 
 
-def test_index_summary_warm_stats_and_export(run_cli: RunCli, tmp_path: Path) -> None:
+def test_index_summary_warm_stats_and_export(run_process: RunCli, tmp_path: Path) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
     root = _models(tmp_path)
     db = tmp_path / "index.sqlite"
-    cold = run_cli("index", root, "--db", db)
+    cold = run_process("index", root, "--db", db)
     assert cold.returncode == 0, cold.stderr
     assert cold.stdout.startswith("4 files seen: 4 new, 0 changed, 0 removed;")
     assert cold.stderr == ""  # no progress bar when stderr is not a terminal
-    warm = run_cli("index", root, "--db", db)
+    warm = run_process("index", root, "--db", db)
     assert warm.stdout.startswith("4 files seen: 0 new, 0 changed, 0 removed; 0 B read")
-    assert run_cli("index", root, "--db", db, "--quiet").stdout == ""
+    assert run_process("index", root, "--db", db, "--quiet").stdout == ""
 
-    stats = run_cli("index", "stats", "--db", db)
+    stats = run_process("index", "stats", "--db", db)
     assert stats.returncode == 0, stats.stderr
     lines = stats.stdout.splitlines()
     assert lines[0].split() == ["directory", "files", "bytes"]
@@ -54,10 +55,10 @@ def test_index_summary_warm_stats_and_export(run_cli: RunCli, tmp_path: Path) ->
     assert lines[5].split()[:2] == ["total", "4"]
 
     out = tmp_path / "snapshot.json"
-    export = run_cli("index", "export", "--db", db, "--out", out)
+    export = run_process("index", "export", "--db", db, "--out", out)
     assert export.returncode == 0, export.stderr
     text = out.read_text(encoding="utf-8")
-    again = run_cli("index", "export", "--db", db, "--out", "-")
+    again = run_process("index", "export", "--db", db, "--out", "-")
     assert again.stdout == text  # byte for byte the same
     document = json.loads(text)
     assert [f["relative_path"] for f in document["files"]] == sorted(
@@ -172,22 +173,23 @@ def test_corrupt_db_names_rebuild_and_rebuild_works(run_cli: RunCli, tmp_path: P
     assert len(load_index(db)) == 4
 
 
-def test_locked_db_waits_then_says_so(run_cli: RunCli, tmp_path: Path) -> None:
+def test_locked_db_waits_then_says_so(run_process: RunCli, tmp_path: Path) -> None:
+    # A process of its own: the lock is held by this one.
     root = _models(tmp_path)
     db = tmp_path / "index.sqlite"
-    assert run_cli("index", root, "--db", db, "--quiet").returncode == 0
+    assert run_process("index", root, "--db", db, "--quiet").returncode == 0
     _write(root / "vae" / "new.safetensors", b"new")
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        result = run_cli("index", root, "--db", db,
-                         env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
+        result = run_process("index", root, "--db", db,
+                             env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert result.returncode == 2
     assert "locked by another process" in result.stderr and "Traceback" not in result.stderr
-    assert run_cli("index", root, "--db", db).returncode == 0
+    assert run_process("index", root, "--db", db).returncode == 0
 
 
 def test_unreadable_file_is_skipped_warned_and_counted(run_cli: RunCli, tmp_path: Path) -> None:
@@ -237,16 +239,17 @@ def test_named_pipe_under_a_root_is_skipped_and_never_blocks(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("hold", ["reading", "writing"])
 def test_rebuild_refuses_while_another_process_has_the_index(
-        run_cli: RunCli, tmp_path: Path, hold: str) -> None:
+        run_process: RunCli, tmp_path: Path, hold: str) -> None:
+    # A process of its own: the lock is held by this one.
     root = _models(tmp_path)
     db = tmp_path / "index.sqlite"
-    assert run_cli("index", root, "--db", db, "--quiet").returncode == 0
+    assert run_process("index", root, "--db", db, "--quiet").returncode == 0
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE" if hold == "writing" else "BEGIN")
     assert holder.execute("SELECT COUNT(*) FROM model_locations").fetchone() == (4,)
     try:
-        result = run_cli("index", root, "--db", db, "--rebuild",
-                         env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
+        result = run_process("index", root, "--db", db, "--rebuild",
+                             env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "0.3"})
         # The files were not deleted under the holder: it still reads the same index.
         assert holder.execute("SELECT COUNT(*) FROM model_locations").fetchone() == (4,)
         assert db.exists() and (tmp_path / "index.sqlite-shm").exists()
@@ -258,15 +261,16 @@ def test_rebuild_refuses_while_another_process_has_the_index(
     assert "cannot rebuild: the index is in use" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(load_index(db)) == 4
-    rebuilt = run_cli("index", root, "--db", db, "--rebuild")
+    rebuilt = run_process("index", root, "--db", db, "--rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.startswith("4 files seen: 4 new,")
 
 
-def test_rebuild_waits_for_a_short_holder(run_cli: RunCli, tmp_path: Path) -> None:
+def test_rebuild_waits_for_a_short_holder(run_process: RunCli, tmp_path: Path) -> None:
+    # Processes of their own: one holds the lock, the other waits for it.
     root = _models(tmp_path)
     db = tmp_path / "index.sqlite"
-    assert run_cli("index", root, "--db", db, "--quiet").returncode == 0
+    assert run_process("index", root, "--db", db, "--quiet").returncode == 0
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sqlite3, sys, time\n"
@@ -276,8 +280,8 @@ def test_rebuild_waits_for_a_short_holder(run_cli: RunCli, tmp_path: Path) -> No
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        result = run_cli("index", root, "--db", db, "--rebuild",
-                         env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "20"})
+        result = run_process("index", root, "--db", db, "--rebuild",
+                             env={"COMFYDOCK_RULES_BUSY_TIMEOUT": "20"})
     finally:
         holder.wait(timeout=30)
     assert result.returncode == 0, result.stderr

@@ -157,12 +157,14 @@ def test_markdown_shows_text_never_markup(run_cli: RunCli, setup: tuple[Path, Pa
     assert "&lt;script&gt;" in out
 
 
-def test_pyproject_records_hostile_names_as_plain_keys(run_cli: RunCli,
+def test_pyproject_records_hostile_names_as_plain_keys(run_process: RunCli,
                                                        setup: tuple[Path, Path]) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
     base, _ = setup
     pyproject = base / "pyproject.toml"
     pyproject.write_text('[project]\nname = "demo"\n')
-    _check(run_cli, setup, "--pyproject", str(pyproject), "--write-pyproject", "--format", "json")
+    _check(run_process, setup, "--pyproject", str(pyproject), "--write-pyproject", "--format",
+           "json")
     data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     assert set(data) == {"project", "tool"}
     assert set(data["tool"]) == {"comfydock"}
@@ -175,5 +177,6 @@ def test_pyproject_records_hostile_names_as_plain_keys(run_cli: RunCli,
     assert {entry["filename"] for entry in required.values()} == set(recorded)
     # A second run finds everything pinned and changes nothing.
     before = pyproject.read_bytes()
-    _check(run_cli, setup, "--pyproject", str(pyproject), "--write-pyproject", "--format", "json")
+    _check(run_process, setup, "--pyproject", str(pyproject), "--write-pyproject", "--format",
+           "json")
     assert pyproject.read_bytes() == before

@@ -1,4 +1,4 @@
-"""Pins through the installed `comfydock-rules check`: real workflows, real model files, git."""
+"""Pins through `comfydock-rules check`: real workflows, real model files, git."""
 
 from __future__ import annotations
 
@@ -60,8 +60,9 @@ def _refs(done: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], dict[
     return {(Path(r["workflow"]).stem, r["value"]): r for r in report["references"]}
 
 
-def test_record_rerun_rename_and_delete(run_cli: RunCli, project: Path, tmp_path: Path) -> None:
-    done = _check(run_cli, project, "--fix")
+def test_record_rerun_rename_and_delete(run_process: RunCli, project: Path, tmp_path: Path) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
+    done = _check(run_process, project, "--fix")
     assert done.returncode == 1, done.stderr  # --fix changed the file
     assert "pyproject.toml: recorded 4 resolutions" in done.stderr
     text = (project / "pyproject.toml").read_text()
@@ -79,7 +80,7 @@ def test_record_rerun_rename_and_delete(run_cli: RunCli, project: Path, tmp_path
     assert ckpt_pin["hash"] == comfydock["workflows"]["controlnet_example"]["models"][CKPT]["hash"]
 
     # A re-run changes nothing, byte for byte, and --fix passes.
-    again = _check(run_cli, project, "--fix")
+    again = _check(run_process, project, "--fix")
     assert again.returncode == 0, again.stderr
     assert (project / "pyproject.toml").read_text() == text
 
@@ -87,22 +88,23 @@ def test_record_rerun_rename_and_delete(run_cli: RunCli, project: Path, tmp_path
     models = tmp_path / "models"
     (models / "checkpoints" / "sd15").mkdir()
     (models / "checkpoints" / CKPT).rename(models / "checkpoints" / "sd15" / "dreamy.safetensors")
-    refs = _refs(_check(run_cli, project, "--format", "json"))
+    refs = _refs(_check(run_process, project, "--format", "json"))
     moved = refs[("area_composition", CKPT)]
     assert (moved["status"], moved["method"]) == ("exact", "pinned")
     assert moved["resolved"]["relative_path"] == "checkpoints/sd15/dreamy.safetensors"
 
     # A deleted model: the pin is stale, the reference missing, the pin kept.
     (models / "vae" / VAE).unlink()
-    done = _check(run_cli, project, "--format", "json", "--fix")
+    done = _check(run_process, project, "--format", "json", "--fix")
     gone = _refs(done)[("controlnet_example", VAE)]
     assert gone["status"] == "missing" and "stale_pin" in gone["flags"]
     assert done.returncode == 0, done.stderr
     assert (project / "pyproject.toml").read_text() == text
 
 
-def test_patch_applies_with_git_apply_and_patch(run_cli: RunCli, project: Path) -> None:
-    done = _check(run_cli, project, "--patch", "pins.diff")
+def test_patch_applies_with_git_apply_and_patch(run_process: RunCli, project: Path) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
+    done = _check(run_process, project, "--patch", "pins.diff")
     assert done.returncode == 0, done.stderr
     assert (project / "pyproject.toml").read_text() == HEAD
     diff = (project / "pins.diff").read_text()
@@ -114,7 +116,7 @@ def test_patch_applies_with_git_apply_and_patch(run_cli: RunCli, project: Path) 
                              capture_output=True, text=True, check=False)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     # The patched file is what --write-pyproject would have written: the next patch is empty.
-    _check(run_cli, project, "--patch", "next.diff")
+    _check(run_process, project, "--patch", "next.diff")
     assert (project / "next.diff").read_text() == ""
 
 

@@ -1,4 +1,4 @@
-"""`comfydock-rules rules ...` through the installed command."""
+"""`comfydock-rules rules ...` through the command line."""
 
 from __future__ import annotations
 

@@ -120,16 +120,17 @@ def test_warm_cache_skips_the_yaml_parser(tmp_path: Path) -> None:
     assert (tmp_path / "cache" / rules_cache.CACHE_NAME).is_file()
 
 
-def test_check_output_is_the_same_cold_warm_and_stale(run_cli: RunCli, tmp_path: Path,
+def test_check_output_is_the_same_cold_warm_and_stale(run_process: RunCli, tmp_path: Path,
                                                       fresh: RuleSet) -> None:
+    # A process per run: each has its own string hash seed, so set order cannot hide.
     args = ("check", "--models", EXAMPLES / "models", "--format", "json",
             *sorted((EXAMPLES / "workflows").glob("*.json")))
-    cold = run_cli(*args)
+    cold = run_process(*args)
     cache = tmp_path / "cache" / rules_cache.CACHE_NAME
     assert cache.is_file()
-    warm = run_cli(*args)
+    warm = run_process(*args)
     _write_raw(cache, "0" * 32, _poisoned_body(fresh))
-    stale = run_cli(*args)
+    stale = run_process(*args)
     assert cold.returncode == warm.returncode == stale.returncode == 1
     assert cold.stdout == warm.stdout == stale.stdout
     assert json.loads(cold.stdout)["summary"]["references"] > 0
