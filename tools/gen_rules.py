@@ -5,7 +5,10 @@ reviewed as such. Run from the repository root:
 
     python tools/gen_rules.py [CORPUS_DIR]
 
-CORPUS_DIR defaults to ../shared/corpus. The output is deterministic.
+CORPUS_DIR defaults to ../shared/corpus. tools/data/audited_loader_nodes.csv (same columns as
+the corpus's custom_loader_nodes.csv) adds the pack loaders found by the audit against the
+frontend's and ComfyGit's maps (tools/audit_maps.py); a row without an input is a node type that
+names no model file (`NodeType: []`). The output is deterministic.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+AUDITED = REPO / "tools" / "data" / "audited_loader_nodes.csv"
 COMFY = "comfyanonymous/ComfyUI@a125cd8"
 HEADER = "# yaml-language-server: $schema=../schemas/rules.schema.json\n"
 
@@ -79,13 +83,24 @@ NEWER_CORE = [
      "input name not confirmed against ComfyUI source; the widget index is"),
 ]
 
+# (node_type, input, widget, directory, skip reason, source file) of core nodes whose value is
+# not a model file under the models root: known node types, never resolved.
+CORE_SKIPS = [
+    ("DiffusersLoader", "model_path", 0, "diffusers",
+     "dir-name: value is a diffusers model directory (any depth below a diffusers folder, "
+     "holding model_index.json), not a file", "nodes.py"),
+]
+
 VAE_BUILTINS = ["pixel_space", "taef1", "taesd", "taesd3", "taesdxl"]
 
 # Pack-registered folder_paths keys -> folders under the models root.
 CUSTOM_DIRECTORIES: dict[str, list[str]] = {
+    "BEN": ["BEN"],
     "LLM": ["LLM"],
     "animatediff_models": ["animatediff_models"],
     "animatediff_motion_lora": ["animatediff_motion_lora"],
+    "birefnet_pth": ["BiRefNet/pth"],
+    "chatglm3": ["LLM/checkpoints"],
     "clip_gguf": ["text_encoders", "clip"],
     "clip_seg": ["clip_seg"],
     "facerestore_models": ["facerestore_models"],
@@ -94,6 +109,7 @@ CUSTOM_DIRECTORIES: dict[str, list[str]] = {
     "instantid": ["instantid"],
     "ipadapter": ["ipadapter"],
     "llm": ["LLM"],
+    "nlf": ["nlf"],
     "onnx": ["onnx"],
     "pulid": ["pulid"],
     "reactor_faces": ["reactor/faces"],
@@ -101,15 +117,23 @@ CUSTOM_DIRECTORIES: dict[str, list[str]] = {
     "sam2": ["sam2"],
     "sams": ["sams"],
     "t5": ["t5"],
+    "transparent_background": ["transparent-background"],
     "ultralytics": ["ultralytics"],
     "ultralytics_bbox": ["ultralytics/bbox"],
     "ultralytics_segm": ["ultralytics/segm"],
+    "ultrashape": ["UltraShape"],
     "unet_gguf": ["diffusion_models", "unet"],
     "xlabs_controlnets": ["xlabs/controlnets"],
     "xlabs_ipadapters": ["xlabs/ipadapters"],
     "xlabs_loras": ["xlabs/loras"],
+    "yolo": ["yolo"],
 }
-ONLY_EXTENSIONS = {"unet_gguf": [".gguf"], "clip_gguf": [".gguf"], "onnx": [".onnx"]}
+# Folders whose loaders list only these extensions (the pack globs for them).
+ONLY_EXTENSIONS = {
+    "unet_gguf": [".gguf"], "clip_gguf": [".gguf"], "onnx": [".onnx"], "BEN": [".pth"],
+    "birefnet_pth": [".pth"], "transparent_background": [".pth"], "yolo": [".pt"],
+    "ultrashape": [".ckpt", ".pt", ".safetensors"],
+}
 
 
 def q(text: str) -> str:
@@ -140,6 +164,9 @@ def core(corpus: Path) -> str:
     for node, inp, widget, directory, note in NEWER_CORE:
         by_node[node].append({"node_type": node, "input_name": inp, "widget_index": str(widget),
                               "category": directory, "source_file": "", "note": note or ""})
+    for node, inp, widget, directory, skip, source_file in CORE_SKIPS:
+        by_node[node].append({"node_type": node, "input_name": inp, "widget_index": str(widget),
+                              "category": directory, "source_file": source_file, "skip": skip})
     out = HEADER
     out += (
         "# Built-in rule set `core`: the loader nodes of ComfyUI itself.\n"
@@ -177,6 +204,8 @@ def core(corpus: Path) -> str:
                 fields.append(("extensions", "[.yaml]"))
             if node == "VAELoader":
                 fields.append(("ignore", "{values: " + flow_list(VAE_BUILTINS) + "}"))
+            if r.get("skip"):
+                fields.append(("skip", q(r["skip"])))
             src = (f"{COMFY} {r['source_file']}" if r["source_file"]
                    else "observed in workflow_templates 2026-10")
             fields.append(("source", q(src)))
@@ -188,6 +217,7 @@ def core(corpus: Path) -> str:
 
 def custom(corpus: Path) -> str:
     rows = list(csv.DictReader((corpus / "custom_loader_nodes.csv").open(encoding="utf-8")))
+    rows += list(csv.DictReader(AUDITED.open(encoding="utf-8")))
     packs: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in rows:
         packs[r["pack"]].append(r)
@@ -196,7 +226,9 @@ def custom(corpus: Path) -> str:
         "# Built-in rule set `custom-nodes`: loaders of popular custom node packs.\n"
         "# Every slot's `source` names the pack repository and the commit its input names,\n"
         "# widget positions and folders were read from (custom_loader_nodes.csv of the shared\n"
-        "# corpus). Generated by tools/gen_rules.py.\n"
+        "# corpus, and tools/data/audited_loader_nodes.csv). Generated by tools/gen_rules.py.\n"
+        "# `NodeType: []` marks a node type that names no model file (it downloads or\n"
+        "# auto-loads its weights without a file widget).\n"
         "#\n"
         "# Slots whose value is not a model file under the models root carry `skip: <why>`:\n"
         "# the node type stays known (no `no_rule` flag) but the value is never resolved, so it\n"
@@ -222,8 +254,14 @@ def custom(corpus: Path) -> str:
         for r in prs:
             by_node[r["node_type"]].append(r)
         for node in sorted(by_node):
+            slots = [r for r in by_node[node] if r["input_name"] or r["widget_index"]]
+            if not slots:
+                r = by_node[node][0]
+                out += (f"  {q(node)}: []  # {r['notes'].split(' (')[0]} "
+                        f"({r['repo']}@{r['commit'][:12]})\n")
+                continue
             out += f"  {q(node)}:\n"
-            for r in sorted(by_node[node], key=lambda r: int(r["widget_index"] or -1)):
+            for r in sorted(slots, key=lambda r: int(r["widget_index"] or -1)):
                 out += slot_line(custom_slot(r))
     return out
 
