@@ -63,7 +63,6 @@ def run_check(corpus: Path, models: Path, work: Path) -> tuple[list[dict[str, An
     to the corpus' workflows/ folder so that they meet truth.jsonl."""
     workflows_dir = corpus / "workflows"
     report_path = work / "report.json"
-    # Workflows first: --models takes one or more values.
     args = [*command(), "check", *(str(workflows_dir / w) for w in truth_workflows(corpus)),
             "--models", str(models), "--db", str(work / "index.sqlite"),
             "--format", "json", "--output", str(report_path)]

@@ -80,8 +80,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--index", metavar="DB_OR_SNAPSHOT", help="a SQLite index or an exported JSON snapshot"
     )
     models.add_argument(
-        "--models", nargs="+", action="extend", metavar="ROOT",
-        help="models roots to index on the fly (incrementally, into --db)",
+        "--models", action="append", metavar="ROOT",
+        help="a models root to index on the fly (incrementally, into --db); repeat the flag "
+        "for more roots",
     )
     models.add_argument(
         "--db", metavar="FILE",
@@ -92,8 +93,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="ComfyUI's extra_model_paths.yaml: more roots for --models (repeatable)",
     )
     parser.add_argument(
-        "--rules", nargs="+", action="extend", metavar="FILE",
-        help="rule files (YAML), in order; write --rules=FILE before workflow paths",
+        "--rules", action="append", metavar="FILE",
+        help="a rule file (YAML) applied after the built-in sets; repeat the flag for more, "
+        "applied in order",
     )
     parser.add_argument(
         "--fail-on", metavar="STATUSES", help="comma list of statuses and flags that fail the gate"
@@ -196,7 +198,9 @@ def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, 
     return targets
 
 
-def _load_models(args: argparse.Namespace, config: Config) -> tuple[ModelFile, ...]:
+def _load_models(
+    args: argparse.Namespace, config: Config, known: frozenset[str]
+) -> tuple[ModelFile, ...]:
     from comfydock_rules.index import load as index_load
 
     if args.index:
@@ -207,7 +211,7 @@ def _load_models(args: argparse.Namespace, config: Config) -> tuple[ModelFile, .
             if value:
                 raise ToolInputError(
                     f"--index and {flag} do not go together",
-                    hint="give --index DB_OR_SNAPSHOT, or --models ROOT... "
+                    hint="give --index DB_OR_SNAPSHOT, or --models ROOT "
                     "[--extra-model-paths YAML] [--db FILE]",
                 )
         return tuple(index_load.load_index(Path(args.index)))
@@ -222,14 +226,20 @@ def _load_models(args: argparse.Namespace, config: Config) -> tuple[ModelFile, .
     if args.db and not (roots_given or extra):
         raise ToolInputError(
             "--db is the database that --models indexes into; no models roots were given",
-            hint="add --models ROOT..., or read an existing index with --index FILE",
+            hint="add --models ROOT, or read an existing index with --index FILE",
         )
     if roots_given or extra:
+        from comfydock_rules.commands.roots import root_warning
         from comfydock_rules.index.scan import Root
         from comfydock_rules.index.update import update_index
         from comfydock_rules.paths import models_db_path
 
         roots = [Root.plain(Path(root)) for root in roots_given]
+        for given in roots_given:
+            # Printed under --quiet too: it explains why every reference then fails.
+            wrong = root_warning(Path(given), given, known)
+            if wrong:
+                sys.stderr.write(f"comfydock-rules: warning: {wrong}\n")
         for yaml_path in extra:
             roots.extend(_extra_roots(Path(yaml_path)))
         db_path = Path(db) if db else models_db_path(roots_given, extra)
@@ -245,7 +255,7 @@ def _load_models(args: argparse.Namespace, config: Config) -> tuple[ModelFile, .
         return tuple(index_load.load_index(default))
     raise ToolInputError(
         "no model index to check against",
-        hint="give --index DB_OR_SNAPSHOT or --models ROOT..., set index or models in "
+        hint="give --index DB_OR_SNAPSHOT or --models ROOT, set index or models in "
         "[tool.comfydock-rules] of pyproject.toml, or run 'comfydock-rules index' first",
     )
 
@@ -284,11 +294,17 @@ def run(args: argparse.Namespace) -> int:
             "no workflow files given", hint="give workflow files or folders to check"
         )
 
+    from comfydock_rules.commands.roots import check_workflow_paths, known_folders
     from comfydock_rules.errors import WorkflowReadError
     from comfydock_rules.rules.load import load_ruleset
     from comfydock_rules.workflow.files import expand_paths
     from comfydock_rules.workflow.read import read_workflow
 
+    ruleset = load_ruleset(args.rules or config.rules)
+    if not args.quiet:
+        for warning in ruleset.warnings:
+            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+    check_workflow_paths(args.paths, known_folders(ruleset))
     workflows = expand_paths(args.paths)
     if not workflows:
         # A CI job pointed at the wrong folder would otherwise pass without checking anything.
@@ -296,10 +312,6 @@ def run(args: argparse.Namespace) -> int:
             "comfydock-rules: warning: no workflow files (.json, .png, .webp) under "
             + ", ".join(args.paths) + "\n"
         )
-    ruleset = load_ruleset(args.rules or config.rules)
-    if not args.quiet:
-        for warning in ruleset.warnings:
-            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
     if fail_on_flag is not None:
         fail_on = fail_on_flag
     elif config.fail_on is not None:
@@ -315,7 +327,7 @@ def run(args: argparse.Namespace) -> int:
         except WorkflowReadError as exc:
             sys.stderr.write(f"{exc}\n" if exc.path else f"{display}: {exc}\n")
             errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
-    files = _load_models(args, config)
+    files = _load_models(args, config, known_folders(ruleset))
 
     from comfydock_rules.pyproject import persist
 

@@ -102,6 +102,15 @@ def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ToolInputError(f"--workers must be at least 1 (got {args.workers})")
     roots = [Root.plain(target) for target in targets]
+    if targets:
+        from comfydock_rules.commands.roots import known_folders, root_warning
+        from comfydock_rules.rules.load import load_ruleset
+
+        known = known_folders(load_ruleset())
+        for target in targets:
+            wrong = root_warning(Path(target), target, known)
+            if wrong:
+                sys.stderr.write(f"warning: {wrong}\n")
     if args.extra_model_paths:
         from comfydock_rules.index.extra_paths import load_extra_model_paths
 

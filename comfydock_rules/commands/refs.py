@@ -51,9 +51,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="output format (default: text)")
-    parser.add_argument("--rules", nargs="+", default=[], metavar="FILE",
-                        help="rule files applied over the built-in rules, in order (default: "
-                        "[tool.comfydock-rules] rules in the nearest pyproject.toml)")
+    parser.add_argument("--rules", action="append", default=[], metavar="FILE",
+                        help="a rule file applied over the built-in rules; repeat the flag for "
+                        "more, applied in order (default: [tool.comfydock-rules] rules in the "
+                        "nearest pyproject.toml)")
     parser.set_defaults(run=run)
 
 
@@ -134,10 +135,12 @@ def format_json(refs: Sequence[ModelRef]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from comfydock_rules.commands.roots import check_workflow_paths, known_folders
     from comfydock_rules.workflow.files import expand_paths
     from comfydock_rules.workflow.read import read_workflow
 
     rules = load_rules(args.rules)
+    check_workflow_paths(args.paths, known_folders(rules))
     files = expand_paths(args.paths)
     refs: list[ModelRef] = []
     failed = 0

@@ -59,9 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rules", nargs="+", metavar="FILE",
-                        help="rule files in order (default: [tool.comfydock-rules] rules in the "
-                        "nearest pyproject.toml, else the built-in sets)")
+    parser.add_argument("--rules", action="append", metavar="FILE",
+                        help="a rule file; repeat the flag for more, applied in order (default: "
+                        "[tool.comfydock-rules] rules in the nearest pyproject.toml, else the "
+                        "built-in sets)")
 
 
 def _no_action(args: argparse.Namespace) -> int:

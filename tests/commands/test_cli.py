@@ -36,3 +36,20 @@ def test_no_command_prints_help_and_exits_2(run_process: RunCli) -> None:
     result = run_process()
     assert result.returncode == 2
     assert "COMMAND" in result.stderr
+
+
+def test_version_is_written_once_and_the_installed_metadata_agrees() -> None:
+    """pyproject.toml takes the version from comfydock_rules/__init__.py; an installed copy (the
+    metadata pip wrote) and the changelog name the same one."""
+    import importlib.metadata
+    import tomllib
+
+    from conftest import REPO
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    installed = importlib.metadata.version("comfydock-rules")
+    assert installed == __version__, "reinstall: pip install -e ."
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{__version__}] - " in changelog
+    assert f"[{__version__}]: " in changelog
