@@ -87,6 +87,31 @@ class MatchPolicy:
 
 
 @dataclass(frozen=True)
+class TextPattern:
+    """How a text slot finds model names inside prose (rules: `text_patterns`).
+
+    Every match of `regex` names a file by its group `name`; `strip` characters come off both
+    ends of the name (ComfyUI retries `embedding:x,` as `x`), and when the name as written is
+    not a file, the loader tries it with each of `add_extensions` appended, in order.
+    """
+
+    name: str
+    regex: re.Pattern[str]
+    strip: str = ""
+    add_extensions: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One file a preset needs (rules: `requires`): any of `files`, the first preferred, in
+    `directories` (aliases expanded, in search order)."""
+
+    directories: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Slot:
     """What the rules say about one widget of one node type."""
 
@@ -108,6 +133,12 @@ class Slot:
     """Values this slot accepts that are not files (VAELoader: `taesd`, `pixel_space`)."""
     source: str = ""
     """`file:line:column` where the slot was defined, for `rules explain` and messages."""
+    ignore_patterns: tuple[re.Pattern[str], ...] = ()
+    """Values matching one of these whole (`fullmatch`) are not files either."""
+    text: TextPattern | None = None
+    """A text slot: the value is prose, and each match of this pattern in it names a file."""
+    requires: tuple[tuple[str, tuple[Requirement, ...]], ...] = ()
+    """A preset slot: value -> the files that preset loads; the value itself is not a file."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,9 @@ class RuleSet:
     patterns: tuple[tuple[re.Pattern[str], tuple[Slot, ...]], ...] = ()
     ignore_values: frozenset[str] = frozenset()
     """Values no slot treats as a file (rules: `ignore.values`)."""
+    ignore_patterns: tuple[re.Pattern[str], ...] = ()
+    """Values no slot treats as a file when one of these matches them whole (`ignore.patterns`:
+    core's `\\s+` makes a blank value no reference, like the empty one)."""
     directories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     text_nodes: frozenset[str] = frozenset()
     """Node types whose string widgets hold or pass on text: never `no_rule` references."""
@@ -165,6 +199,19 @@ class ModelRef:
     declared: DeclaredModel | None = None
     slot: Slot | None = None
     """The rule slot that made this a reference; None means the `no_rule` flag."""
+    host: str | None = None
+    """For a widget promoted to a subgraph node: the path of the outermost subgraph node that
+    shows it, where a user sets the value for this instance."""
+    fallback: bool = False
+    """The promoting subgraph node stores no value of its own, so the interior node's value
+    runs: it is shared by every instance of the subgraph."""
+    pattern: str | None = None
+    """For a reference found inside text: the name of the text pattern that found it."""
+    preset: str | None = None
+    """For a file a preset needs (rules: `requires`): the preset value as written."""
+    alternatives: tuple[str, ...] = ()
+    """Other names that satisfy this reference, tried after `value` in order (the name with an
+    extension appended; a preset's other accepted files)."""
 
     @property
     def bypassed(self) -> bool:
@@ -200,7 +247,8 @@ class Resolution:
     flags: tuple[Flag, ...] = ()
     """Sorted."""
     url: str | None = None
-    """Where to download a missing model from, when the workflow declares it."""
+    """Where the workflow says the model comes from (declared URL), for a missing or ambiguous
+    reference."""
     download_directory: str | None = None
     messages: tuple[str, ...] = ()
 

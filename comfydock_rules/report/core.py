@@ -171,7 +171,9 @@ def suggestion(res: Resolution) -> str:
             for cand in res.candidates[:3]
         )
         parts.append(("candidates: " if res.status == "ambiguous" else "closest: ") + shown)
-    if res.url:
+    if res.url and res.status == "ambiguous":
+        parts.append(f"declared source {res.url}")
+    elif res.url:
         where = f" into {res.download_directory}/" if res.download_directory else ""
         parts.append(f"download {res.url}{where}")
     if "wrong_directory" in res.flags and not parts:

@@ -91,8 +91,11 @@ def _what_to_do(res: Resolution) -> str:
         )
     if res.url:
         name = res.ref.value.replace("\\", "/").rsplit("/", 1)[-1]
-        into = f" into {escape(res.download_directory)}/" if res.download_directory else ""
-        parts.append(f"download {link(name, res.url)}{into}")
+        if res.status == "ambiguous":
+            parts.append(f"declared source {link(name, res.url)}")
+        else:
+            into = f" into {escape(res.download_directory)}/" if res.download_directory else ""
+            parts.append(f"download {link(name, res.url)}{into}")
     if "stale_pin" in res.flags:
         parts.append("recorded pin no longer present")
     if "wrong_directory" in res.flags:

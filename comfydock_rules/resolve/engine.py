@@ -83,12 +83,14 @@ class Engine:
             flags.add("bypassed")
         url = None
         download_directory = None
-        if outcome.status == "missing":
-            if declared is not None:
-                url = declared.url
-                download_directory = declared.directory
-            if download_directory is None and ref.slot is not None and ref.slot.directories:
-                download_directory = ref.slot.directories[0]
+        if outcome.status in ("missing", "ambiguous") and declared is not None:
+            # A reviewer choosing between candidates wants the declared source as much as
+            # someone downloading a missing file.
+            url = declared.url
+            download_directory = declared.directory
+        if (outcome.status == "missing" and download_directory is None
+                and ref.slot is not None and ref.slot.directories):
+            download_directory = ref.slot.directories[0]
         return Resolution(
             ref=ref,
             status=outcome.status,

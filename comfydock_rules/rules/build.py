@@ -10,6 +10,7 @@ starts from nothing.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -146,7 +147,8 @@ def _with_policy_base(layers: list[Layer]) -> list[Layer]:
         return layers
     full = check_layer(load_file(builtin_path("core"), core), core)
     base = Layer(name=core, extends=[], match=full.match, ignore_values=full.ignore_values,
-                 text_nodes=full.text_nodes, fail_on=full.fail_on)
+                 ignore_patterns=full.ignore_patterns, text_nodes=full.text_nodes,
+                 fail_on=full.fail_on)
     return [base, *layers]
 
 
@@ -163,6 +165,7 @@ def _merge(layers: list[Layer]) -> Built:
     nodes: dict[str, list[RawSlot]] = {}
     patterns: list[Pattern] = []
     ignore: set[str] = set()
+    ignore_patterns: dict[str, re.Pattern[str]] = {}
     text_nodes: set[str] = set()
     fail_on: Setting | None = None
     for layer in layers:
@@ -174,6 +177,8 @@ def _merge(layers: list[Layer]) -> Built:
         texts = {p.text for p in layer.patterns}
         patterns = [*layer.patterns, *(p for p in patterns if p.text not in texts)]
         ignore |= layer.ignore_values
+        for pattern in layer.ignore_patterns:
+            ignore_patterns.setdefault(pattern.pattern, pattern)
         text_nodes |= layer.text_nodes
         if layer.fail_on is not None:
             fail_on = layer.fail_on
@@ -214,7 +219,8 @@ def _merge(layers: list[Layer]) -> Built:
         slot = Slot(
             node_type=raw.node_type, widget=raw.widget, input=raw.input,
             directories=tuple(expanded), extensions=raw.extensions, match=policy,
-            dict_key=raw.dict_key, ignore_values=raw.ignore_values, source=raw.location)
+            dict_key=raw.dict_key, ignore_values=raw.ignore_values, source=raw.location,
+            ignore_patterns=raw.ignore_patterns)
         built.raw[id(slot)] = raw
         return slot
 
@@ -232,6 +238,7 @@ def _merge(layers: list[Layer]) -> Built:
         nodes=effective_nodes,
         patterns=tuple(compiled),
         ignore_values=frozenset(ignore),
+        ignore_patterns=tuple(ignore_patterns.values()),
         directories=alias,
         text_nodes=frozenset(text_nodes),
         fail_on=gate_words(fail_on[0]) if fail_on is not None else (),

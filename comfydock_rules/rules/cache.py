@@ -23,7 +23,7 @@ from comfydock_rules.paths import blake2b, cache_dir
 from comfydock_rules.resources import rules_dir
 
 FORMAT = "comfydock-rules-builtin-rules"
-VERSION = 2
+VERSION = 3
 CACHE_NAME = "rules-builtin.json"
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -118,7 +118,7 @@ def _encode(ruleset: RuleSet) -> dict[str, Any]:
     def slot(s: Slot) -> list[Any]:
         index = policies.setdefault(s.match, len(policies))
         return [s.node_type, s.widget, s.input, list(s.directories), list(s.extensions), index,
-                s.dict_key, sorted(s.ignore_values), s.source]
+                s.dict_key, sorted(s.ignore_values), s.source, _regexes(s.ignore_patterns)]
 
     nodes = [[name, [slot(s) for s in slots]] for name, slots in ruleset.nodes.items()]
     patterns = [[p.pattern, p.flags, [slot(s) for s in slots]] for p, slots in ruleset.patterns]
@@ -128,12 +128,28 @@ def _encode(ruleset: RuleSet) -> dict[str, Any]:
         "policies": [[p.suggest_min, p.auto_pick_min_score, p.auto_pick_min_margin,
                       list(p.auto_pick_methods), list(p.protected)] for p in policies],
         "ignore_values": sorted(ruleset.ignore_values),
+        "ignore_patterns": _regexes(ruleset.ignore_patterns),
         "text_nodes": sorted(ruleset.text_nodes),
         "directories": [[name, list(folders)] for name, folders in ruleset.directories.items()],
         "fail_on": list(ruleset.fail_on),
         "sources": list(ruleset.sources),
         "warnings": list(ruleset.warnings),
     }
+
+
+def _regexes(patterns: tuple[re.Pattern[str], ...]) -> list[list[Any]]:
+    return [[p.pattern, p.flags] for p in patterns]
+
+
+def _compiled(value: Any) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list of patterns")
+    out = []
+    for text, flags in value:
+        if not isinstance(text, str) or type(flags) is not int:
+            raise TypeError("pattern fields")
+        out.append(re.compile(text, flags))
+    return tuple(out)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -148,13 +164,15 @@ def _decode(doc: dict[str, Any]) -> RuleSet:
 
     def slots(items: list[Any]) -> tuple[Slot, ...]:
         out = []
-        for node_type, widget, input_, dirs, exts, policy, dict_key, ignore, source in items:
+        for (node_type, widget, input_, dirs, exts, policy, dict_key, ignore, source,
+             ignore_patterns) in items:
             if not isinstance(node_type, str) or not isinstance(source, str):
                 raise TypeError("slot fields")
             if type(policy) is not int or policy < 0:
                 raise TypeError("policy index")
             out.append(Slot(node_type, widget, input_, _strings(dirs), _strings(exts),
-                            policies[policy], dict_key, frozenset(_strings(ignore)), source))
+                            policies[policy], dict_key, frozenset(_strings(ignore)), source,
+                            _compiled(ignore_patterns)))
         return tuple(out)
 
     nodes = {name: slots(items) for name, items in doc["nodes"]}
@@ -164,6 +182,7 @@ def _decode(doc: dict[str, Any]) -> RuleSet:
         nodes=nodes,
         patterns=patterns,
         ignore_values=frozenset(_strings(doc["ignore_values"])),
+        ignore_patterns=_compiled(doc["ignore_patterns"]),
         text_nodes=frozenset(_strings(doc["text_nodes"])),
         directories={name: _strings(folders) for name, folders in doc["directories"]},
         fail_on=gate_words(_strings(doc["fail_on"])),

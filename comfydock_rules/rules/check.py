@@ -26,7 +26,7 @@ AUTO_PICK_KEYS = ("min_score", "min_margin", "methods")
 SLOT_KEYS = ("widget", "input", "directories", "extensions", "match", "dict_key", "ignore",
              "skip", "source", "note")
 PATTERN_KEYS = ("node", *SLOT_KEYS)
-IGNORE_KEYS = ("values",)
+IGNORE_KEYS = ("values", "patterns")
 GATE_KEYS = ("fail_on",)
 
 # Policy settings flattened: name in MatchPolicy terms -> how it is spelled in YAML.
@@ -53,6 +53,7 @@ class RawSlot:
     match: dict[str, Setting]
     dict_key: str | None
     ignore_values: frozenset[str]
+    ignore_patterns: tuple[re.Pattern[str], ...]
     skip: str | None
     provenance: str | None
     note: str | None
@@ -80,6 +81,7 @@ class Layer:
     node_locations: dict[str, str] = field(default_factory=dict)
     patterns: list[Pattern] = field(default_factory=list)
     ignore_values: frozenset[str] = frozenset()
+    ignore_patterns: tuple[re.Pattern[str], ...] = ()
     text_nodes: frozenset[str] = frozenset()
     fail_on: Setting | None = None
 
@@ -180,12 +182,34 @@ class _Checker:
                 f"{out['suggest_min'][0]}; expected min_score >= suggest_min (a pick must also "
                 "be a suggestion)", p)
 
-    def ignore(self, value: Any, pos: Pos, what: str) -> frozenset[str]:
+    def regex(self, text: str, pos: Pos, what: str) -> re.Pattern[str]:
+        """Every regular expression of a rule file is compiled here (node patterns, ignore
+        patterns, text patterns), so that what is accepted is decided in one place."""
+        try:
+            return re.compile(text)
+        except re.error as exc:
+            raise self.fail(f"{what}: the regular expression does not compile: {exc.msg} "
+                            f"at position {exc.pos}; expected a Python regular expression",
+                            pos) from None
+
+    def ignore(self, value: Any, pos: Pos,
+               what: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
         m = self.mapping(value, pos, what, IGNORE_KEYS)
-        if "values" not in m:
-            return frozenset()
-        return frozenset(v for v, _ in self.string_list(m["values"], m.value_pos["values"],
-                                                         f"{what}.values"))
+        values: frozenset[str] = frozenset()
+        if "values" in m:
+            values = frozenset(v for v, _ in self.string_list(
+                m["values"], m.value_pos["values"], f"{what}.values"))
+        patterns: list[re.Pattern[str]] = []
+        if "patterns" in m:
+            listed = self.string_list(m["patterns"], m.value_pos["patterns"],
+                                      f"{what}.patterns")
+            for text, p in listed:
+                if not text:
+                    raise self.fail(f"{what}.patterns: an empty pattern; expected a regular "
+                                    "expression such as '\\s+' (matched against the whole "
+                                    "value)", p)
+                patterns.append(self.regex(text, p, f"{what}.patterns"))
+        return values, tuple(patterns)
 
     def slot(self, value: Any, pos: Pos, node_type: str, what: str,
              keys: tuple[str, ...] = SLOT_KEYS) -> RawSlot:
@@ -228,14 +252,15 @@ class _Checker:
         if "match" in s:
             m = self.mapping(s["match"], s.value_pos["match"], f"{what}.match", MATCH_KEYS)
             policy = self.policy(m, f"{what}.match")
-        ignore = (self.ignore(s["ignore"], s.value_pos["ignore"], f"{what}.ignore")
-                  if "ignore" in s else frozenset())
+        ignore, ignore_patterns = (
+            self.ignore(s["ignore"], s.value_pos["ignore"], f"{what}.ignore")
+            if "ignore" in s else (frozenset(), ()))
         provenance = (self.string(s["source"], s.value_pos["source"], f"{what}.source")
                       if "source" in s else None)
         note = (self.string(s["note"], s.value_pos["note"], f"{what}.note")
                 if "note" in s else None)
         return RawSlot(node_type, widget, input_name, dirs, extensions, policy, dict_key,
-                       ignore, skip, provenance, note, self.loc(s.pos))
+                       ignore, ignore_patterns, skip, provenance, note, self.loc(s.pos))
 
 
 def check_layer(doc: Any, path: str, *, newest: int = FORMAT_VERSION) -> Layer:
@@ -339,12 +364,7 @@ def check_layer(doc: Any, path: str, *, newest: int = FORMAT_VERSION) -> Layer:
                 raise c.fail(f"{what}.node '{text}' is not a pattern; expected "
                              f"\"re:<regular expression>\" (list exact node names under nodes:)",
                              tpos)
-            try:
-                regex = re.compile(text[3:])
-            except re.error as exc:
-                raise c.fail(f"{what}.node: the regular expression does not compile: {exc.msg} "
-                             f"at position {exc.pos}; expected a Python regular expression",
-                             tpos) from None
+            regex = c.regex(text[3:], tpos, f"{what}.node")
             slot = c.slot(e, p, text, what, PATTERN_KEYS)
             if text in by_text:
                 by_text[text].slots.append(slot)
@@ -353,7 +373,8 @@ def check_layer(doc: Any, path: str, *, newest: int = FORMAT_VERSION) -> Layer:
                 layer.patterns.append(by_text[text])
 
     if "ignore" in top:
-        layer.ignore_values = c.ignore(top["ignore"], top.value_pos["ignore"], "ignore")
+        layer.ignore_values, layer.ignore_patterns = c.ignore(
+            top["ignore"], top.value_pos["ignore"], "ignore")
 
     if "text_nodes" in top:
         names = c.string_list(top["text_nodes"], top.value_pos["text_nodes"], "text_nodes")

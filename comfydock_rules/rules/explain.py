@@ -40,6 +40,8 @@ def _slot_lines(built: Built, slot: Slot, index: int) -> list[str]:
         lines.append(f"    dict_key: {slot.dict_key}")
     if slot.ignore_values:
         lines.append(f"    ignore values: {', '.join(sorted(slot.ignore_values))}")
+    if slot.ignore_patterns:
+        lines.append(f"    ignore patterns: {', '.join(p.pattern for p in slot.ignore_patterns)}")
     lines.append("    match:")
     policy = {
         "suggest_min": slot.match.suggest_min,

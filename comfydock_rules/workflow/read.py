@@ -26,6 +26,7 @@ from comfydock_rules.extensions import has_model_extension
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
 from comfydock_rules.printable import printable
 from comfydock_rules.workflow import images
+from comfydock_rules.workflow.declared import node_declared, pick, workflow_declared
 from comfydock_rules.workflow.decode import NodeLines, decode_text, parse_json
 
 MAX_SUBGRAPH_DEPTH = 64
@@ -125,9 +126,11 @@ def _unknown(node_type: str, slots: tuple[Slot, ...], rules: RuleSet) -> bool:
 
 
 def _ignored(value: str, slot: Slot | None, rules: RuleSet) -> bool:
-    if value in rules.ignore_values:
+    """The rules' `ignore` values and patterns (a pattern must match the whole value)."""
+    if value in rules.ignore_values or any(p.fullmatch(value) for p in rules.ignore_patterns):
         return True
-    return slot is not None and value in slot.ignore_values
+    return slot is not None and (
+        value in slot.ignore_values or any(p.fullmatch(value) for p in slot.ignore_patterns))
 
 
 def _dict_entries(
@@ -187,6 +190,7 @@ class _UiReader:
         self.rules = rules
         self.lines = lines
         self.refs: list[ModelRef] = []
+        self.declared = workflow_declared(doc)
         self.subgraphs: dict[str, list[Any]] = {}
         definitions = doc.get("definitions")
         subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
@@ -315,30 +319,11 @@ class _UiReader:
                 continue
             seen.add((widget_index, name, key))
             if declared is None:
-                declared = _declared(node)
+                declared = node_declared(node)
             self.refs.append(ModelRef(
                 workflow=self.display, node_id=path, node_type=node_type,
                 widget_index=widget_index, input=name, value=value, mode=mode, enabled=enabled,
-                line=self._line(nodes, index), key=key, declared=declared.get(value),
+                line=self._line(nodes, index), key=key,
+                declared=pick(value, declared, self.declared, found_slot),
                 slot=found_slot,
             ))
-
-
-
-def _opt_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _declared(node: dict[str, Any]) -> dict[str, DeclaredModel]:
-    """`properties.models` by name; a missing or malformed list (`properties: null`) is none."""
-    properties = node.get("properties")
-    models = properties.get("models") if isinstance(properties, dict) else None
-    out: dict[str, DeclaredModel] = {}
-    for entry in models if isinstance(models, list) else ():
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            out.setdefault(entry["name"], DeclaredModel(
-                name=entry["name"], url=_opt_str(entry.get("url")),
-                directory=_opt_str(entry.get("directory")), hash=_opt_str(entry.get("hash")),
-                hash_type=_opt_str(entry.get("hash_type")),
-            ))
-    return out

@@ -26,6 +26,8 @@ CASES: list[tuple[str, tuple[int, int], tuple[str, ...]]] = [
     ("min_score_slot.yaml", (5, 72), ("min_score 0.5", "below suggest_min 0.75",
                                       "rules/core.yaml:")),
     ("pattern_compile.yaml", (3, 12), ("does not compile", "missing ), unterminated subpattern")),
+    ("ignore_pattern_compile.yaml", (3, 35), ("ignore.patterns: the regular expression does "
+                                              "not compile", "missing ), unterminated")),
     ("pattern_prefix.yaml", (3, 12), ("'LoraLoader' is not a pattern", "re:<regular expression>")),
     ("extends_missing.yaml", (2, 17), ("extends './not-there.yaml': no such rule set",)),
     ("extends_typo.yaml", (2, 11), ("extends 'cor'", "did you mean 'core'?")),
