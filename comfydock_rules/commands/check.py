@@ -7,11 +7,13 @@ instant and a pre-commit run pays only for what it uses.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from comfydock_rules.commands.output import STDOUT
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.formats import FORMATS
 
@@ -23,8 +25,9 @@ if TYPE_CHECKING:
 
 _EPILOG = """\
 reports: --format FMT [--output FILE], repeatable; each --output belongs to the --format just
-before it (or write --format FMT=FILE). A format without a file goes to stdout (only one may).
-Without --format: text on stdout.
+before it (or write --format FMT=FILE). A format without a file, or with the file '-', goes to
+stdout (only one may). Without --format: text on stdout. Files are written whole (through a
+temporary file), so a reader never sees half a report.
   comfydock-rules check wf/ --index models.json --format json --output r.json --format markdown
 
 gate: --fail-on takes a comma list of statuses (exact, fuzzy, ambiguous, missing) and flags
@@ -106,7 +109,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--output", "-o", dest="output", action=_Report, metavar="FILE",
-        help="file for the --format before it",
+        help="file for the --format before it ('-' for stdout)",
     )
     parser.add_argument(
         "--quiet", "-q", action="store_true",
@@ -124,8 +127,9 @@ def _add_pyproject_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--pyproject", metavar="PATH", type=Path, default=None,
         help="the pyproject.toml to read pins from and record them in; created when missing "
-        "(default: the nearest pyproject.toml from the current folder upwards, "
-        "up to the repository's root)",
+        "(default: the nearest pyproject.toml from the current folder up to the repository's "
+        "root; when there is none, --patch and the writing flags create one at the "
+        "repository's root, or in the current folder outside a repository)",
     )
     group.add_argument(
         "--patch", metavar="FILE", default=None,
@@ -171,13 +175,14 @@ def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, 
                 )
             if eq and not path:
                 raise ToolInputError(f"--format {value}: no file after '='")
-            targets.append((name, path or None))
+            targets.append((name, None if path == STDOUT else path or None))
             open_pair = not eq
         else:
+            out = None if value == STDOUT else value
             if not targets:
-                targets.append(("text", value))
+                targets.append(("text", out))
             elif open_pair:
-                targets[-1] = (targets[-1][0], value)
+                targets[-1] = (targets[-1][0], out)
             else:
                 raise ToolInputError(
                     f"--output {value}: no --format before it to write",
@@ -267,18 +272,8 @@ def _extra_roots(path: Path) -> list[Root]:
     return list(load_extra_model_paths(path))
 
 
-def _write(path: str, text: str, what: str = "the report") -> None:
-    target = Path(path)
-    try:
-        if target.parent != Path():
-            target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise ToolInputError(f"cannot write {what}: {exc.strerror}", path=path) from exc
-
-
 def run(args: argparse.Namespace) -> int:
+    from comfydock_rules.commands.output import emit
     from comfydock_rules.config import load_config
     from comfydock_rules.report.core import ReadProblem, build_report, exit_code, parse_fail_on
     from comfydock_rules.report.formats import RenderOptions, render
@@ -342,23 +337,29 @@ def run(args: argparse.Namespace) -> int:
     )
     render_options = RenderOptions(quiet=args.quiet)
     for name, out in targets:
-        text = render(name, report, render_options)
-        if out is None:
-            sys.stdout.write(text)
-        else:
-            _write(out, text)
+        emit(out, render(name, report, render_options), "the report")
     sys.stdout.flush()
 
     code = exit_code(report)
     outcome = persist.apply(pins_options, state, resolutions)
     if outcome.diff is not None and pins_options.patch is not None:
-        if pins_options.patch == "-":
-            sys.stdout.write(outcome.diff)
-            sys.stdout.flush()
-        else:
-            _write(pins_options.patch, outcome.diff, what="the patch")
+        emit(pins_options.patch, outcome.diff, "the patch")
     for message in outcome.messages:
         sys.stderr.write(f"{message}\n")
     if pins_options.fix and outcome.changed:
         code = max(code, 1)  # as formatters do under pre-commit: the file changed
+        if os.environ.get("PRE_COMMIT"):
+            sys.stderr.write(_pre_commit_note(state.display))
     return code
+
+
+def _pre_commit_note(pyproject: str) -> str:
+    """pre-commit stashes unstaged edits while hooks run and rolls a hook's fix back when the
+    stash no longer applies over it ("Stashed changes conflicted with hook auto-fixes"); the
+    hook cannot see the stash, so it says when that happens and what to do."""
+    return (
+        f"{pyproject}: changed by --fix under pre-commit; if {pyproject} also has unstaged "
+        "edits, pre-commit rolls this change back ('Stashed changes conflicted with hook "
+        f"auto-fixes... Rolling back fixes'): stage {pyproject} (git add) or stash its edits, "
+        "then commit again\n"
+    )

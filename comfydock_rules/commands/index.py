@@ -32,15 +32,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(
             "Scan models roots into a SQLite index of model files keyed by ComfyDock's quick\n"
             "hash. Unchanged files (same size and mtime) are not read again.\n"
-            "'index export --out FILE' writes a JSON snapshot for CI; 'index stats' prints\n"
-            "counts per directory.\n\n"
+            "'index export -o FILE' writes a JSON snapshot for CI ('-o -': stdout);\n"
+            "'index stats' prints"
+            " counts per directory.\n\n"
             f"Default index (--db): {default_db}\n"
             f"  (set ${ENV_CACHE_DIR} to move it)"
         ),
         usage=(
             "%(prog)s [ROOT ...] [--db PATH] [--extra-model-paths FILE] [--workers N] "
             "[--quiet] [--rebuild]\n"
-            "       %(prog)s export [--db PATH] --out FILE\n"
+            "       %(prog)s export [--db PATH] -o FILE\n"
             "       %(prog)s stats [--db PATH]"
         ),
     )
@@ -60,8 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="no progress bar and no summary line; warnings still print")
     parser.add_argument("--rebuild", action="store_true",
                         help="delete the index and build it from scratch (for a corrupt index)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
-                        help="export: the JSON snapshot to write ('-' for stdout)")
+    parser.add_argument("--output", "-o", "--out", dest="out", default=None, metavar="FILE",
+                        help="export: the JSON snapshot to write ('-' for stdout); --out is the "
+                        "name it had before 0.2.0")
     parser.set_defaults(run=run)
 
 
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             return _export(db_path, args.out)
         return _stats(db_path)
     if args.out is not None:
-        raise ToolInputError("--out applies to 'index export' only")
+        raise ToolInputError("--output applies to 'index export' only")
     return _index(targets, db_path, args)
 
 
@@ -166,17 +168,16 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _export(db_path: Path, out: Path | None) -> int:
+def _export(db_path: Path, out: str | None) -> int:
+    from comfydock_rules.commands.output import emit, to_stdout
     from comfydock_rules.index.load import load_index
-    from comfydock_rules.index.snapshot import dumps, write_snapshot
+    from comfydock_rules.index.snapshot import dumps
 
     if out is None:
-        raise ToolInputError("'index export' needs --out FILE (or --out - for stdout)")
+        raise ToolInputError("'index export' needs -o FILE (or -o - for stdout)")
     files = load_index(db_path)
-    if str(out) == "-":
-        sys.stdout.write(dumps(files))
-    else:
-        write_snapshot(files, out)
+    emit(out, dumps(files), "the snapshot")
+    if not to_stdout(out):
         sys.stderr.write(f"wrote {len(files)} files to {out}\n")
     return 0
 

@@ -55,6 +55,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         help="a rule file applied over the built-in rules; repeat the flag for "
                         "more, applied in order (default: [tool.comfydock-rules] rules in the "
                         "nearest pyproject.toml)")
+    parser.add_argument("--output", "-o", metavar="FILE", default=None,
+                        help="write the list to FILE ('-' or none: stdout)")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="list nothing; print only files that cannot be read (exit 1), as "
+                        "check --quiet prints only what fails")
     parser.set_defaults(run=run)
 
 
@@ -140,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     from comfydock_rules.workflow.read import read_workflow
 
     rules = load_rules(args.rules)
+    if not args.quiet:
+        for warning in rules.warnings:
+            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
     check_workflow_paths(args.paths, known_folders(rules))
     files = expand_paths(args.paths)
     refs: list[ModelRef] = []
@@ -150,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
         except WorkflowReadError as exc:
             failed += 1
             sys.stderr.write(f"comfydock-rules: error: {exc}\n")
-    out = format_json(refs) if args.format == "json" else format_text(refs)
-    sys.stdout.write(out)
-    sys.stdout.flush()
+    if not args.quiet:
+        from comfydock_rules.commands.output import emit
+
+        out = format_json(refs) if args.format == "json" else format_text(refs)
+        emit(args.output, out, "the list")
     return 1 if failed else 0

@@ -37,21 +37,9 @@ def dumps(files: Iterable[ModelFile]) -> str:
     return json.dumps(snapshot_document(files), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_snapshot(files: Iterable[ModelFile], out: Path) -> None:
-    """Written next to `out` and renamed over it, so a reader never sees half a snapshot."""
-    text = dumps(files)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        tmp.replace(out)
-    except OSError as exc:
-        raise ToolInputError(f"cannot write the snapshot: {exc.strerror}", path=str(out)) from None
-
-
 def _bad(path: Path, message: str) -> ToolInputError:
     return ToolInputError(f"not a valid index snapshot: {message}", path=str(path),
-                          hint="write one with: comfydock-rules index export --out FILE")
+                          hint="write one with: comfydock-rules index export -o FILE")
 
 
 def parse_snapshot(text: str, path: Path) -> tuple[ModelFile, ...]:

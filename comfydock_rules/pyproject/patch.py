@@ -7,11 +7,9 @@ that differ, so a second run over its own output changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,12 +249,6 @@ def unified_diff(old: str, new: str, label: str, created: bool = False) -> str:
     return "".join(_diff_lines(lines))
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def check_writable(path: Path, display: str) -> None:
     """Refuse to replace a read-only file: a rename would ignore the file's mode (and root would
     ignore it anyway), but a read-only pyproject says someone does not want it changed."""
@@ -276,35 +268,15 @@ def check_writable(path: Path, display: str) -> None:
 
 def atomic_write(path: Path, text: str, display: str) -> None:
     """Write through a temporary file in the same folder and os.replace, keeping the mode."""
+    from comfydock_rules.atomic import write_text
+
     target = path.resolve() if path.is_symlink() else path
     check_writable(target, display)
     try:
-        st: os.stat_result | None = target.stat()
-    except FileNotFoundError:
-        st = None
-    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-    tmp_name: str | None = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        if st is not None and hasattr(os, "chown"):
-            with contextlib.suppress(OSError):
-                os.chown(tmp_name, st.st_uid, st.st_gid)
-        os.replace(tmp_name, target)
-        tmp_name = None
+        write_text(path, text)
     except OSError as exc:
         raise ToolInputError(
             f"cannot write the pyproject: {exc.strerror or exc}; it was not changed",
             path=display,
             hint="check the folder's permissions, or write the change with --patch FILE",
         ) from None
-    finally:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)

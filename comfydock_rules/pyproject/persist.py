@@ -21,6 +21,7 @@ from comfydock_rules.pyproject.pins import (
     PyprojectPins,
     RecordedModel,
     find_pyproject,
+    new_pyproject_path,
     read_pins,
     workflow_name,
     workflow_names,
@@ -102,13 +103,11 @@ def load_pins(options: PersistOptions, workflows: Sequence[tuple[Path, str]]) ->
             path = path / "pyproject.toml"
     else:
         path = find_pyproject(Path.cwd())
+        if path is None and acting:
+            # As the help says: the pins go into a new pyproject.toml at the repository's root.
+            path = new_pyproject_path(Path.cwd())
     names, clashes = workflow_names(workflows)
     if path is None:
-        if acting:
-            raise ToolInputError(
-                "no pyproject.toml in the current folder or any folder above it",
-                hint="pass --pyproject PATH; a missing file given that way is created",
-            )
         return PinState(names=names)
     display = _display(path)
     recorded = read_pins(path, display)
@@ -308,14 +307,15 @@ def apply(
             messages += _summary(label, counts, f" (in the patch {where})")
 
     if write and changed:
-        current = read_text(path, label) if path.exists() else ""
+        existed = path.exists()
+        current = read_text(path, label) if existed else ""
         if current != old:
             raise ToolInputError(
                 "the pyproject changed while the check ran; it was not written over",
                 path=label, hint="run the check again",
             )
         atomic_write(path, new, label)
-        messages += _summary(label, counts, "")
+        messages += _summary(label, counts, "" if existed else " (a new file)")
 
     return PersistOutcome(messages=tuple(messages), changed=changed and write, diff=diff)
 

@@ -79,6 +79,16 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def new_pyproject_path(start: Path) -> Path:
+    """Where a pyproject.toml is created when there is none to find: the repository's root (the
+    nearest folder holding `.git`), else `start` itself."""
+    here = start.absolute()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder / PYPROJECT
+    return here / PYPROJECT
+
+
 def workflow_name(path: Path | str) -> str:
     """ComfyDock's workflow name: the file's stem (`workflows/foo.json` is `foo`).
 

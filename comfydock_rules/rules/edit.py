@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -71,14 +70,13 @@ def add_node_slot(path: Path, node_type: str, *, widget: int | None, input_name:
     yaml.dump(doc, out)
     new_text = out.getvalue()
     check_layer(load_text(new_text, display), display)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    from comfydock_rules.atomic import write_text
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new_text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_text(path, new_text)
+    except OSError as exc:
+        raise ToolInputError(f"cannot write the rule file: {exc.strerror or exc}; it was not "
+                             "changed", display) from None
     return new_text
 
 
