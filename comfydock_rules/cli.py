@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from comfydock_rules import __version__
-from comfydock_rules.commands import check, index, refs, rules
+from comfydock_rules.commands import check, index, models, refs, rules
 from comfydock_rules.errors import ToolInputError
 
 PROG = "comfydock-rules"
-COMMANDS: tuple[ModuleType, ...] = (check, refs, index, rules)
+COMMANDS: tuple[ModuleType, ...] = (check, refs, index, models, rules)
 """Every subcommand, in the order `--help` lists them."""
 
 

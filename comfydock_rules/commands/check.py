@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.commands.output import STDOUT
+from comfydock_rules.commands.source import add_index_arguments
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.formats import FORMATS
 
 if TYPE_CHECKING:
     from comfydock_rules.config import Config
-    from comfydock_rules.index.scan import Root
-    from comfydock_rules.model import ModelFile, ModelRef
+    from comfydock_rules.model import ModelFile
     from comfydock_rules.pyproject.persist import PersistOptions
 
 _EPILOG = """\
@@ -78,23 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="workflow files or folders (JSON, PNG, WebP)"
     )
-    models = parser.add_argument_group("models")
-    models.add_argument(
-        "--index", metavar="DB_OR_SNAPSHOT", help="a SQLite index or an exported JSON snapshot"
-    )
-    models.add_argument(
-        "--models", action="append", metavar="ROOT",
-        help="a models root to index on the fly (incrementally, into --db); repeat the flag "
-        "for more roots",
-    )
-    models.add_argument(
-        "--db", metavar="FILE",
-        help="index database for --models (default: one per set of roots in the cache folder)",
-    )
-    models.add_argument(
-        "--extra-model-paths", metavar="YAML", action="append", default=[],
-        help="ComfyUI's extra_model_paths.yaml: more roots for --models (repeatable)",
-    )
+    add_index_arguments(parser)
     parser.add_argument(
         "--rules", action="append", metavar="FILE",
         help="a rule file (YAML) applied after the built-in sets; repeat the flag for more, "
@@ -206,76 +190,16 @@ def report_targets(events: Sequence[tuple[str, str]] | None) -> list[tuple[str, 
 def _load_models(
     args: argparse.Namespace, config: Config, known: frozenset[str]
 ) -> tuple[ModelFile, ...]:
+    from comfydock_rules.commands.source import index_path
     from comfydock_rules.index import load as index_load
 
-    if args.index:
-        # Silently checking against the index while --models named other roots would pass or
-        # fail the gate on files the user did not mean.
-        for flag, value in (("--models", args.models), ("--db", args.db),
-                            ("--extra-model-paths", args.extra_model_paths)):
-            if value:
-                raise ToolInputError(
-                    f"--index and {flag} do not go together",
-                    hint="give --index DB_OR_SNAPSHOT, or --models ROOT "
-                    "[--extra-model-paths YAML] [--db FILE]",
-                )
-        return tuple(index_load.load_index(Path(args.index)))
-    roots_given: Sequence[str] = args.models or ()
-    extra: Sequence[str] = args.extra_model_paths or ()
-    db = args.db or config.db
-    if not roots_given and not extra:
-        if config.index:
-            return tuple(index_load.load_index(Path(config.index)))
-        roots_given = config.models
-        extra = (config.extra_model_paths,) if config.extra_model_paths else ()
-    if args.db and not (roots_given or extra):
-        raise ToolInputError(
-            "--db is the database that --models indexes into; no models roots were given",
-            hint="add --models ROOT, or read an existing index with --index FILE",
-        )
-    if roots_given or extra:
-        from comfydock_rules.commands.roots import root_warning
-        from comfydock_rules.index.scan import Root
-        from comfydock_rules.index.update import update_index
-        from comfydock_rules.paths import models_db_path
-
-        roots = [Root.plain(Path(root)) for root in roots_given]
-        for given in roots_given:
-            # Printed under --quiet too: it explains why every reference then fails.
-            wrong = root_warning(Path(given), given, known)
-            if wrong:
-                sys.stderr.write(f"comfydock-rules: warning: {wrong}\n")
-        for yaml_path in extra:
-            roots.extend(_extra_roots(Path(yaml_path)))
-        db_path = Path(db) if db else models_db_path(roots_given, extra)
-        indexed = update_index(roots, db_path)
-        if not args.quiet:
-            for warning in indexed.warnings:
-                sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
-        return tuple(index_load.load_index(db_path))
-    from comfydock_rules.paths import default_db_path
-
-    default = default_db_path()
-    if default.is_file():
-        return tuple(index_load.load_index(default))
-    raise ToolInputError(
-        "no model index to check against",
-        hint="give --index DB_OR_SNAPSHOT or --models ROOT, set index or models in "
-        "[tool.comfydock-rules] of pyproject.toml, or run 'comfydock-rules index' first",
-    )
-
-
-def _extra_roots(path: Path) -> list[Root]:
-    """Roots from ComfyUI's extra_model_paths.yaml (one per category folder)."""
-    from comfydock_rules.index.extra_paths import load_extra_model_paths
-
-    return list(load_extra_model_paths(path))
+    return tuple(index_load.load_index(index_path(args, config, quiet=args.quiet, known=known)))
 
 
 def run(args: argparse.Namespace) -> int:
     from comfydock_rules.commands.output import emit
     from comfydock_rules.config import load_config
-    from comfydock_rules.report.core import ReadProblem, build_report, exit_code, parse_fail_on
+    from comfydock_rules.report.core import build_report, exit_code, parse_fail_on
     from comfydock_rules.report.formats import RenderOptions, render
 
     targets = report_targets(args.report_events)
@@ -289,24 +213,11 @@ def run(args: argparse.Namespace) -> int:
             "no workflow files given", hint="give workflow files or folders to check"
         )
 
+    from comfydock_rules.commands.pipeline import load_rules, read_workflows
     from comfydock_rules.commands.roots import check_workflow_paths, known_folders
-    from comfydock_rules.errors import WorkflowReadError
-    from comfydock_rules.rules.load import load_ruleset
-    from comfydock_rules.workflow.files import expand_paths
-    from comfydock_rules.workflow.read import read_workflow
 
-    ruleset = load_ruleset(args.rules or config.rules)
-    if not args.quiet:
-        for warning in ruleset.warnings:
-            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+    ruleset = load_rules(args, config, quiet=args.quiet)
     check_workflow_paths(args.paths, known_folders(ruleset))
-    workflows = expand_paths(args.paths)
-    if not workflows:
-        # A CI job pointed at the wrong folder would otherwise pass without checking anything.
-        sys.stderr.write(
-            "comfydock-rules: warning: no workflow files (.json, .png, .webp) under "
-            + ", ".join(args.paths) + "\n"
-        )
     if fail_on_flag is not None:
         fail_on = fail_on_flag
     elif config.fail_on is not None:
@@ -314,14 +225,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         fail_on = parse_fail_on(list(ruleset.fail_on), source="rules gate.fail_on")
 
-    refs: list[ModelRef] = []
-    errors: list[ReadProblem] = []
-    for path, display in workflows:
-        try:
-            refs.extend(read_workflow(path, display, ruleset))
-        except WorkflowReadError as exc:
-            sys.stderr.write(f"{exc}\n" if exc.path else f"{display}: {exc}\n")
-            errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
+    read = read_workflows(args.paths, ruleset)
+    workflows, refs, errors = list(read.workflows), read.refs, list(read.errors)
     files = _load_models(args, config, known_folders(ruleset))
 
     from comfydock_rules.pyproject import persist

@@ -12,6 +12,7 @@ from pathlib import Path
 from comfydock_rules.index.db import open_index, translate_errors
 from comfydock_rules.index.hashing import CHUNK, quick_hash_ranges
 from comfydock_rules.index.progress import NO_PROGRESS, Progress
+from comfydock_rules.index.progress import human_bytes as _human_bytes
 from comfydock_rules.index.scan import Root, ScannedFile, scan_roots
 from comfydock_rules.index.updater import Loc, Updater
 
@@ -41,15 +42,6 @@ class IndexSummary:
         if self.skipped:
             text += f", {self.skipped} skipped"
         return f"{text}; {_human_bytes(self.bytes_read)} read in {self.seconds:.2f} s"
-
-
-def _human_bytes(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{count} B"  # pragma: no cover
 
 
 def default_workers() -> int:
