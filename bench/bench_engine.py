@@ -88,7 +88,7 @@ def timed(refs: list[ModelRef], files: list[ModelFile]) -> tuple[float, float, i
     start = time.perf_counter()
     lookup = Lookup.build(files)
     built = time.perf_counter()
-    out = resolve_all(refs, [], lookup=lookup)
+    out = resolve_all(refs, [], lookup=lookup, generic_names=load_ruleset().generic_names)
     done = time.perf_counter()
     assert len(out) == len(refs)
     return built - start, done - start, sum(r.status in ("exact", "fuzzy") for r in out)

@@ -74,7 +74,7 @@ for path, display in workflows:
 marks.append(("read workflows", time.perf_counter()))
 files = load_index(Path(sys.argv[2]))
 marks.append(("load snapshot", time.perf_counter()))
-res = resolve_all(tuple(refs), files, {})
+res = resolve_all(tuple(refs), files, {}, generic_names=rules.generic_names)
 marks.append(("resolve", time.perf_counter()))
 report = build_report(res, (d for _, d in workflows), (),
                       fail_on=parse_fail_on(list(rules.fail_on)))

@@ -9,6 +9,10 @@ MODEL_EXTENSIONS: frozenset[str] = frozenset(
 )
 # configs/ holds the .yaml files CheckpointLoader takes.
 CONFIG_EXTENSIONS: frozenset[str] = frozenset({".yaml"})
+# Two spellings of one format: `.sft` is the older extension of safetensors files (Black Forest
+# Labs published flux1-dev.sft and ae.sft, later renamed .safetensors; ComfyUI reads both with
+# the same safetensors loader). Names compare with the canonical spelling.
+SAME_FORMAT: dict[str, str] = {".sft": ".safetensors"}
 # Partial downloads left by browsers and download managers.
 PARTIAL_SUFFIXES: tuple[str, ...] = (".part", ".tmp", ".crdownload", ".download")
 
@@ -20,6 +24,22 @@ def extension_of(name: str) -> str:
     if dot <= 0:
         return ""
     return base[dot:].lower()
+
+
+def canonical_extension(ext: str) -> str:
+    """The one spelling of a format: `.sft` -> `.safetensors`; others unchanged."""
+    return SAME_FORMAT.get(ext, ext)
+
+
+def format_twins(name: str) -> tuple[str, ...]:
+    """The same file name in the other spellings of its format: `ae.sft` -> (`ae.safetensors`,),
+    `ae.safetensors` -> (`ae.sft`,); () for any other extension. Case of the stem is kept."""
+    ext = extension_of(name)
+    canonical = canonical_extension(ext)
+    stem = name[: -len(ext)] if ext else name
+    spellings = [alias for alias, target in SAME_FORMAT.items() if target == canonical]
+    spellings.append(canonical)
+    return tuple(stem + other for other in spellings if other != ext) if len(spellings) > 1 else ()
 
 
 def has_model_extension(name: str) -> bool:

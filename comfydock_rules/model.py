@@ -155,6 +155,9 @@ class RuleSet:
     directories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     text_nodes: frozenset[str] = frozenset()
     """Node types whose string widgets hold or pass on text: never `no_rule` references."""
+    generic_names: frozenset[str] = frozenset()
+    """File stems libraries save every model under (`diffusion_pytorch_model`, `model`): for
+    such a name the folder is part of a file's identity (rules: `generic_names`)."""
     fail_on: tuple[GateWord, ...] = ()
     """The rules' `gate.fail_on`; the loader always sets it (rules/core.yaml states the default)."""
     sources: tuple[str, ...] = ()

@@ -25,6 +25,15 @@ CORPUS = Path(os.environ.get("COMFYDOCK_RULES_CORPUS", REPO.parent / "shared" / 
 VECTORS = CORPUS.parent / "vectors"
 
 
+def make_models(root: Path, *relative: str) -> Path:
+    """Real small files at `root/<relative>`, each with its own content (so its own hash)."""
+    for rel in relative:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"test model {rel}\n")
+    return root
+
+
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "comfydock-rules"
     if script.exists():

@@ -33,6 +33,22 @@ CORE_TEXT_NODES: tuple[str, ...] = (
 )
 CUSTOM_TEXT_NODES: tuple[str, ...] = ("ShowText|pysssss",)
 
+# File stems libraries and trainers give every model they write, with where each is fixed.
+CORE_GENERIC_NAMES: tuple[tuple[str, str], ...] = (
+    ("adapter_model", "huggingface/peft@00073fe src/peft/utils/constants.py"),
+    ("diffusion_pytorch_model", "huggingface/diffusers@031aab3 src/diffusers/utils/constants.py"),
+    ("epoch", "kohya-ss/sd-scripts@6edbe00 library/train_util.py DEFAULT_EPOCH_NAME"),
+    ("last", "kohya-ss/sd-scripts@6edbe00 library/train_util.py; ultralytics@3c5ac61 trainer.py"),
+    ("best", "ultralytics/ultralytics@3c5ac61 ultralytics/engine/trainer.py"),
+    ("lora_model", "willmiao/ComfyUI-Lora-Manager#54: many LoRAs named Lora-model"),
+    ("model", "huggingface/transformers@0052613 src/transformers/utils/__init__.py"),
+    ("mp_rank_00_model_states", "Tencent/HunyuanVideo@18c3689 ckpts/README.md (DeepSpeed)"),
+    ("open_clip_model", "mlfoundations/open_clip src/open_clip/constants.py"),
+    ("open_clip_pytorch_model", "mlfoundations/open_clip src/open_clip/constants.py"),
+    ("pytorch_lora_weights", "huggingface/diffusers@7d56827 src/diffusers/loaders/lora_base.py"),
+    ("pytorch_model", "huggingface/transformers@0052613 src/transformers/utils/__init__.py"),
+)
+
 # ComfyUI folder_paths keys -> folders under the models root, in ComfyUI's search order.
 CORE_DIRECTORIES: dict[str, list[str]] = {
     "audio_encoders": ["audio_encoders"],
@@ -193,6 +209,14 @@ def core(corpus: Path) -> str:
         "# notes): their values are never reported as `no_rule` model references.\n"
         "text_nodes:\n"
         + "".join(f"  - {name}\n" for name in sorted(CORE_TEXT_NODES))
+        + "\n"
+        "# File stems libraries and trainers give every model they write: for a file of such a\n"
+        "# name the folder is part of its identity (docs/matching.md, \"Generic file names\").\n"
+        "# Case, separators, precision tokens (model_fp16), shard (-00001-of-00002) and counter\n"
+        "# suffixes (last-000004) do not matter. Files add to the list.\n"
+        "generic_names:\n"
+        + "".join(f"  - {name:<26}# {source}\n"
+                  for name, source in sorted(CORE_GENERIC_NAMES))
         + "\n"
         "gate: {fail_on: [missing, ambiguous]}\n\n"
         "nodes:\n"

@@ -236,7 +236,8 @@ def run(args: argparse.Namespace) -> int:
 
     from comfydock_rules.resolve.engine import resolve_all
 
-    resolutions = resolve_all(tuple(refs), files, state.pins)
+    resolutions = resolve_all(tuple(refs), files, state.pins,
+                              generic_names=ruleset.generic_names)
     report = build_report(
         resolutions, (display for _, display in workflows), errors, fail_on=fail_on
     )

@@ -10,10 +10,10 @@ declared hash) is resolved once and the answer copied to every ref that shares i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from comfydock_rules.extensions import extension_of
+from comfydock_rules.extensions import extension_of, format_twins
 from comfydock_rules.model import (
     Candidate,
     Flag,
@@ -24,6 +24,14 @@ from comfydock_rules.model import (
     Resolution,
     Status,
     reference_sort_key,
+)
+from comfydock_rules.resolve.generic import (
+    GENERIC_REASON,
+    folder_evidence,
+    folder_keys,
+    folders_match,
+    generic_keys,
+    is_generic,
 )
 from comfydock_rules.resolve.lookup import Lookup
 from comfydock_rules.resolve.names import normalize
@@ -52,9 +60,11 @@ def _sort_key(ref: ModelRef) -> tuple[object, ...]:
     return (*reference_sort_key(ref), ref.mode, ref.enabled, ref.line or 0, ref.node_type)
 
 
-def _prefer_key(f: ModelFile) -> tuple[int, str]:
-    """Among paths of one model, the shallowest, then the first by path."""
-    return (f.relative_path.count("/"), f.relative_path)
+def _prefer_key(f: ModelFile, named: tuple[str, ...] = ()) -> tuple[int, int, str]:
+    """Among paths of one model, or files of one name: the one in the folders the reference
+    names (`SDXL/` for `SDXL/lightning.safetensors`), then the shallowest, then by path."""
+    return (-folder_evidence(named, folder_keys(f.path_in_directory)),
+            f.relative_path.count("/"), f.relative_path)
 
 
 def _depth_name(f: ModelFile) -> str:
@@ -64,8 +74,9 @@ def _depth_name(f: ModelFile) -> str:
 class Engine:
     """Resolves refs against one Lookup; remembers answers for repeated (slot, value)."""
 
-    def __init__(self, lookup: Lookup) -> None:
+    def __init__(self, lookup: Lookup, generic_names: Iterable[str] = ()) -> None:
         self.lookup = lookup
+        self.generic = generic_keys(generic_names)
         self._cache: dict[tuple[object, ...], _Outcome] = {}
 
     def resolve(self, ref: ModelRef, pin: str | None = None) -> Resolution:
@@ -117,10 +128,17 @@ class Engine:
         extensions = frozenset(slot.extensions) if slot is not None else frozenset()
         flags: set[Flag] = set() if slot is not None else {"no_rule"}
         messages: list[str] = []
+        # A generic name (diffusion_pytorch_model, model, last) says nothing about which model a
+        # file holds: a file of that name is this reference's only in the folders it names.
+        named = folder_keys(value)
+        generic = is_generic(basename, self.generic)
 
         def loadable(f: ModelFile) -> bool:
             return f.directory in dirset and (
                 not extensions or extension_of(f.filename) in extensions)
+
+        def identity(f: ModelFile) -> bool:
+            return not generic or folders_match(named, folder_keys(f.path_in_directory))
 
         # 1. a recorded pin, wherever its file lives now
         if pin:
@@ -143,11 +161,13 @@ class Engine:
                                 (Candidate(f, 1.0, f"loads as written from {directory}/"),),
                                 frozenset(flags), tuple(messages))
 
-        same_name = lk.by_name.get(basename, [])
+        # `ae.sft` and `ae.safetensors` are one name: two spellings of one format
+        spellings = (basename, *format_twins(basename))
+        same_name = [f for name in spellings for f in lk.by_name.get(name, ())]
         elsewhere: list[Candidate] = []
-        if slot is not None and not any(loadable(f) for f in same_name):
+        if slot is not None and not any(loadable(f) and identity(f) for f in same_name):
             for f in same_name:
-                if f.directory not in dirset:
+                if f.directory not in dirset and identity(f):
                     elsewhere.append(Candidate(
                         f, 1.0,
                         f"same name in {f.directory}/, which {ref.node_type} does not load from"))
@@ -173,18 +193,26 @@ class Engine:
                 return finish(self._by_identity(
                     hits, "hash", policy, lambda f: f"same {kind} as declared, in {_where(f)}"))
 
+        def spelled(f: ModelFile) -> str:
+            if f.filename.casefold() == basename.casefold():
+                return ""
+            return (f" ({extension_of(f.filename)} and {extension_of(basename)} are one "
+                    "format)")
+
         # 4. the same file name elsewhere in the slot's directories
         hits = [f for f in same_name if loadable(f)]
         if hits:
-            return finish(self._by_identity(
-                hits, "filename", policy, lambda f: f"same file name in {_where(f)}"))
+            return finish(self._named(
+                hits, identity, value, "filename", policy,
+                lambda f: f"same file name in {_where(f)}{spelled(f)}"))
 
         # 5. a case-only difference
-        folded = basename.casefold()
-        hits = [f for f in lk.by_name_cf.get(folded, []) if loadable(f)]
+        folded = [f for name in spellings for f in lk.by_name_cf.get(name.casefold(), ())]
+        hits = [f for f in folded if loadable(f)]
         if hits:
-            return finish(self._by_identity(
-                hits, "casefold", policy, lambda f: f"same name up to case in {_where(f)}"))
+            return finish(self._named(
+                hits, identity, value, "casefold", policy,
+                lambda f: f"same name up to case in {_where(f)}{spelled(f)}"))
 
         # 6. name similarity; not for a node without a rule: nothing says which directory it
         # loads from, and a look-alike from any directory is a guess, not a candidate
@@ -192,15 +220,41 @@ class Engine:
             return finish(_Outcome("missing", None, None, None))
         # a file named as written elsewhere takes one of the candidate places
         room = MAX_CANDIDATES - (1 if elsewhere else 0)
-        return finish(self._similar(value, directories, loadable, policy, room))
+        return finish(self._similar(value, directories, loadable, policy, room,
+                                    named, identity if generic else None))
+
+    def _named(self, hits: list[ModelFile], identity: Callable[[ModelFile], bool],
+               value: str, method: Method, policy: MatchPolicy,
+               why: Callable[[ModelFile], str]) -> _Outcome:
+        """Files of the reference's name (steps 4 and 5). For a generic name only those in the
+        folders the reference names may be picked; the others are listed after them."""
+        named = folder_keys(value)
+        ours = [f for f in hits if identity(f)]
+        others: dict[str, ModelFile] = {}
+        for f in sorted((f for f in hits if not identity(f)), key=lambda f: _prefer_key(f, named)):
+            others.setdefault(f.hash, f)
+        listed = tuple(Candidate(f, 1.0, f"{why(f)}; {GENERIC_REASON}")
+                       for f in sorted(others.values(), key=lambda f: _prefer_key(f, named)))
+        if ours:
+            outcome = self._by_identity(ours, method, policy, why, named)
+            seen = {c.file.hash for c in outcome.candidates}
+            extra = tuple(c for c in listed if c.file.hash not in seen)
+            return dataclasses.replace(
+                outcome, candidates=(outcome.candidates + extra)[:MAX_CANDIDATES])
+        folder, _, name = value.rpartition("/")
+        where = (f"no file of this name is in a folder {folder}/" if named
+                 else "the reference names no folder")
+        return _Outcome("ambiguous", None, 1.0, None, listed[:MAX_CANDIDATES], messages=(
+            f"{name} is a {GENERIC_REASON}, and {where}; record the one meant",))
 
     def _by_identity(self, hits: list[ModelFile], method: Method, policy: MatchPolicy,
-                     why: Callable[[ModelFile], str]) -> _Outcome:
+                     why: Callable[[ModelFile], str],
+                     named: tuple[str, ...] = ()) -> _Outcome:
         """Files found by name or hash: one model (one hash) is a pick, several are a choice."""
         groups: dict[str, list[ModelFile]] = {}
-        for f in sorted(hits, key=_prefer_key):
+        for f in sorted(hits, key=lambda f: _prefer_key(f, named)):
             groups.setdefault(f.hash, []).append(f)
-        firsts = sorted((g[0] for g in groups.values()), key=_prefer_key)
+        firsts = sorted((g[0] for g in groups.values()), key=lambda f: _prefer_key(f, named))
         cands = tuple(Candidate(f, 1.0, why(f)) for f in firsts[:MAX_CANDIDATES])
         if len(groups) > 1:
             return _Outcome("ambiguous", None, 1.0, None, cands, messages=(
@@ -212,7 +266,8 @@ class Engine:
 
     def _similar(self, value: str, directories: Sequence[str],
                  loadable: Callable[[ModelFile], bool], policy: MatchPolicy,
-                 room: int = MAX_CANDIDATES) -> _Outcome:
+                 room: int = MAX_CANDIDATES, named: tuple[str, ...] = (),
+                 identity: Callable[[ModelFile], bool] | None = None) -> _Outcome:
         name = normalize(value)
         protected = policy.protected
         scored: list[_Scored] = []
@@ -228,7 +283,17 @@ class Engine:
                 if variant is None:
                     continue
                 sim = similarity(name, other, protected)
-            scored.append(_Scored(sim.score, f.relative_path, f, reason(sim), not sim.conflicts,
+            tier, text, why_not = sim.tier(), reason(sim), ""
+            if sim.conflicts:
+                why_not = "its name differs in a protected token class"
+            elif sim.download_suffix:
+                why_not = ("its name adds a download suffix: a name clash happened, which says "
+                           "nothing about its content")
+            if identity is not None and not identity(f):
+                tier, text = max(tier, 1), f"{text}; {GENERIC_REASON}"
+                why_not = why_not or GENERIC_REASON
+            evidence = folder_evidence(named, folder_keys(f.path_in_directory))
+            scored.append(_Scored(tier, sim.score, evidence, f.relative_path, f, text, why_not,
                                   variant))
         if not scored:
             return _Outcome("missing", None, None, None)
@@ -237,21 +302,22 @@ class Engine:
         for item in scored:
             best_per_hash.setdefault(item.file.hash, item)
         ranked = sorted(best_per_hash.values(), key=_rank)
-        if ranked[0].score < policy.suggest_min:
+        if max(item.score for item in ranked) < policy.suggest_min:
             # only confusable variants below the suggestion threshold: still missing
             return _Outcome("missing", None, None, None, _shortlist(ranked, None, room), messages=(
                 "no candidate scores "
                 f"{policy.suggest_min:.2f} or more; listed: names that differ only in "
                 "protected tokens, never picked",))
-        # The pick is the best candidate that may be picked at all; only such candidates
-        # compete with it for the margin (a sibling that differs in a protected class is not a
-        # rival reading of the name, it is another model).
-        clean_ranked = [item for item in ranked if item.clean]
-        best = clean_ranked[0] if clean_ranked else ranked[0]
-        runner = clean_ranked[1] if len(clean_ranked) > 1 else None
-        why_not = ""
-        if not best.clean:
-            why_not = "its name differs in a protected token class"
+        # The first ranked is the pick, if anything is: a download-suffix copy ranked first
+        # blocks a lower-scoring clean reading of the name rather than let it be picked. Its
+        # rivals for the margin are the other readings of the name (tier 0); a sibling that
+        # differs in a protected class is not a rival reading, it is another model.
+        best = ranked[0]
+        rivals = [item for item in ranked[1:] if item.tier == 0]
+        runner = rivals[0] if rivals else None
+        why_not = best.why_not
+        if why_not:
+            pass
         elif best.score < policy.auto_pick_min_score:
             why_not = f"score {best.score:.2f} is below {policy.auto_pick_min_score:.2f}"
         elif runner is not None and round(
@@ -269,31 +335,44 @@ class Engine:
 
 
 class _Scored(NamedTuple):
+    tier: int
+    """Similarity.tier (0 the same name up to spelling, 1 probably the same weights, 2 another
+    model); a generic name outside the folders the reference names is at least 1."""
     score: float
+    evidence: int
+    """How many of the folders the reference names hold the file (ranking only)."""
     path: str
     file: ModelFile
     reason: str
-    clean: bool
-    """No protected-class conflict: may be picked."""
+    why_not: str
+    """Why it may not be picked ('' when it may)."""
     variant: str | None
     """The class swapped when a confusable variant (similarity.confusable_variant): always
     listed, never picked."""
 
 
-def _rank(item: _Scored) -> tuple[float, str]:
-    return (-item.score, item.path)
+def _rank(item: _Scored) -> tuple[int, float, int, str]:
+    """Readings of the name first (same spelling, download suffixes, other formats), then
+    files that probably hold the same weights (a full precision one name states), then other
+    models (`mm_sd_v15_v2.safetensors` for `mm_sd_v15_v2.ckpt` before the other release
+    `mm_sd_v15.ckpt`); by score within each; at equal scores the file in the folders the
+    reference names first."""
+    return (item.tier, -item.score, -item.evidence, item.path)
 
 
 def _shortlist(ranked: Sequence[_Scored], pick: _Scored | None,
                room: int = MAX_CANDIDATES) -> tuple[Candidate, ...]:
-    """The best `room` candidates, but the pick and confusable variants first claim their places:
-    a variant ranked sixth behind look-alikes is still the one file a reviewer must see. The
-    best variant of each class comes first (for `flux1-dev-fp8`: `flux1-schnell-fp8` as well as
-    `flux1-dev-Q8_0`, not five quantisations)."""
+    """The best `room` candidates, but the pick (or, with none, the first ranked when it probably
+    holds the same weights: a download-suffix copy) and confusable variants first claim their
+    places: a variant ranked sixth behind look-alikes is still the one file a reviewer must see.
+    The best variant of each class comes first (for `flux1-dev-fp8`: `flux1-schnell-fp8` as
+    well as `flux1-dev-Q8_0`, not five quantisations)."""
+    if pick is None and ranked and ranked[0].tier < 2:
+        pick = ranked[0]
     per_class: dict[str | None, int] = {}
     order: list[tuple[int, int, _Scored]] = []
     for position, item in enumerate(ranked):
-        if item.variant is not None:
+        if item.variant is not None and item is not pick:
             nth = per_class.get(item.variant, 0)
             per_class[item.variant] = nth + 1
             order.append((nth, position, item))
@@ -315,10 +394,13 @@ def resolve_all(
     files: Sequence[ModelFile],
     pins: Mapping[tuple[str, str], str] | None = None,
     *,
+    generic_names: Iterable[str],
     lookup: Lookup | None = None,
 ) -> tuple[Resolution, ...]:
-    """One Resolution per ref, in report order. Pass `lookup` to reuse tables across calls."""
-    engine = Engine(lookup if lookup is not None else Lookup.build(files))
+    """One Resolution per ref, in report order. `generic_names` are the rules' generic file
+    stems (`RuleSet.generic_names`; pass () for none). Pass `lookup` to reuse tables across
+    calls."""
+    engine = Engine(lookup if lookup is not None else Lookup.build(files), generic_names)
     pins = pins or {}
     return tuple(
         engine.resolve(ref, pins.get((ref.workflow, ref.value)))

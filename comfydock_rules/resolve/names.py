@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from comfydock_rules.extensions import extension_of, strip_model_extension
+from comfydock_rules.extensions import canonical_extension, extension_of, strip_model_extension
 
 PRECISION = "precision"
 VERSION = "version"
@@ -87,7 +87,8 @@ class Name:
 
     original: str
     extension: str
-    """Lower-case model extension with the dot, or ''."""
+    """Lower-case model extension with the dot, or ''; one spelling per format (`.sft` is
+    `.safetensors`)."""
     skeleton: str
     """Letters and digits of the stem, casefolded: equal skeletons differ only in case and
     separators."""
@@ -137,11 +138,11 @@ _NON_ALNUM = re.compile(r"[\W_]+")
 _RAW_KEY = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[^\W\dA-Z_]+|\d+")
 
 
-def _alnum(text: str) -> str:
+def alnum(text: str) -> str:
     return _NON_ALNUM.sub("", text.casefold())
 
 
-def _suffix_start(stem: str) -> int:
+def suffix_start(stem: str) -> int:
     """Where a download suffix starts in `stem`, or -1 (cheap tests before the regexes)."""
     if stem.endswith(")") or stem[-4:].casefold() == "copy":
         found = _SUFFIX_STRONG.search(stem)
@@ -156,10 +157,10 @@ def spelling(name: str) -> tuple[str, str, frozenset[str]]:
     """(skeleton, core, blocking keys) of a file name: the cheap part of `normalize`, for
     lookup tables over every file of a directory without tokenising each name."""
     stem = strip_model_extension(name.replace("\\", "/").rsplit("/", 1)[-1])
-    cut = _suffix_start(stem)
+    cut = suffix_start(stem)
     runs = _RAW_KEY.findall(stem)
     skeleton = "".join(runs).casefold()
-    core = _alnum(stem[:cut]) if cut >= 0 else ""
+    core = alnum(stem[:cut]) if cut >= 0 else ""
     keys = frozenset(k.casefold() for k in runs if len(k) > 1 or k.isdigit())
     return skeleton, core, keys
 
@@ -187,13 +188,13 @@ def _version_form(token: str) -> str:
 def normalize(name: str) -> Name:
     """Normalise a file name or a path (only the last segment counts)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    ext = extension_of(base)
+    ext = canonical_extension(extension_of(base))
     stem = strip_model_extension(base)
     if stem == base:
         ext = ""
-    cut = _suffix_start(stem)
+    cut = suffix_start(stem)
     strong = cut >= 0 and not _SUFFIX_WEAK.search(stem)
-    core = _alnum(stem[:cut]) if cut >= 0 else ""
+    core = alnum(stem[:cut]) if cut >= 0 else ""
     tokens = tokenize(stem[:cut] if strong else stem)
     classes: dict[str, set[str]] = {
         PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set(), WORDS: set()}
@@ -210,7 +211,7 @@ def normalize(name: str) -> Name:
     return Name(
         original=name,
         extension=ext,
-        skeleton=_alnum(stem),
+        skeleton=alnum(stem),
         core=core,
         strong_suffix=strong,
         tokens=tokens,

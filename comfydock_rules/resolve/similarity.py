@@ -53,6 +53,23 @@ class Similarity:
     score: float
     conflicts: tuple[Conflict, ...] = ()
     same_spelling: bool = False
+    download_suffix: bool = False
+    """Same spelling once a download suffix (" (1)", "_1") is taken off one name: a name clash
+    happened, which says nothing about the content, so such a file is offered, never picked."""
+
+    def tier(self) -> int:
+        """For ranking candidates: 0 the same name up to spelling (a download suffix included,
+        though such a copy is never picked); 1 probably the same weights under another name (a
+        full precision that only one name states: `mm_sd_v15_v2-fp16` for `mm_sd_v15_v2`, with
+        or without another format); 2 another model (another version, variant, size, word or
+        quantisation)."""
+        if not self.conflicts:
+            return 0
+        if all(c.token_class == PRECISION and not (c.ref_values and c.file_values)
+               and set(c.ref_values or c.file_values) <= FULL_PRECISIONS
+               for c in self.conflicts):
+            return 1
+        return 2
 
 
 def conflicts(ref: Name, other: Name, protected: Iterable[str]) -> tuple[Conflict, ...]:
@@ -138,7 +155,7 @@ def similarity(ref: Name, other: Name, protected: Iterable[str],
     if same_spelling(ref, other):
         if ref.skeleton == other.skeleton:
             return Similarity(SAME_SKELETON_SCORE, (), True)
-        return Similarity(DOWNLOAD_SUFFIX_SCORE, (), True)
+        return Similarity(DOWNLOAD_SUFFIX_SCORE, (), True, download_suffix=True)
     mine = list(ref.tokens)
     theirs = list(other.tokens)
     factor = 1.0

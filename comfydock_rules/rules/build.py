@@ -140,14 +140,15 @@ def build_builtin(name: str) -> Built:
 
 def _with_policy_base(layers: list[Layer]) -> list[Layer]:
     """Every rule set starts from the policy rules/core.yaml states (match, ignore, text_nodes,
-    gate), so that the defaults are written in one place; `extends: []` drops core's node types
-    and directories, not its policy."""
+    generic_names, gate), so that the defaults are written in one place; `extends: []` drops
+    core's node types and directories, not its policy."""
     core = builtin_display("core")
     if any(layer.name == core for layer in layers):
         return layers
     full = check_layer(load_file(builtin_path("core"), core), core)
     base = Layer(name=core, extends=[], match=full.match, ignore_values=full.ignore_values,
                  ignore_patterns=full.ignore_patterns, text_nodes=full.text_nodes,
+                 generic_names=full.generic_names,
                  fail_on=full.fail_on)
     return [base, *layers]
 
@@ -167,6 +168,7 @@ def _merge(layers: list[Layer]) -> Built:
     ignore: set[str] = set()
     ignore_patterns: dict[str, re.Pattern[str]] = {}
     text_nodes: set[str] = set()
+    generic_names: set[str] = set()
     fail_on: Setting | None = None
     for layer in layers:
         directories.update(layer.directories)
@@ -180,6 +182,7 @@ def _merge(layers: list[Layer]) -> Built:
         for pattern in layer.ignore_patterns:
             ignore_patterns.setdefault(pattern.pattern, pattern)
         text_nodes |= layer.text_nodes
+        generic_names |= layer.generic_names
         if layer.fail_on is not None:
             fail_on = layer.fail_on
 
@@ -241,6 +244,7 @@ def _merge(layers: list[Layer]) -> Built:
         ignore_patterns=tuple(ignore_patterns.values()),
         directories=alias,
         text_nodes=frozenset(text_nodes),
+        generic_names=frozenset(generic_names),
         fail_on=gate_words(fail_on[0]) if fail_on is not None else (),
         sources=tuple(layer.name for layer in layers),
         warnings=tuple(dict.fromkeys(warnings)),

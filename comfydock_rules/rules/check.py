@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from comfydock_rules.errors import ToolInputError
+from comfydock_rules.extensions import has_model_extension, strip_model_extension
 from comfydock_rules.model import FLAGS, STATUSES, TOKEN_CLASSES
 from comfydock_rules.rules.diagnose import did_you_mean, expected_one_of, type_name
 from comfydock_rules.rules.yaml import Pos, YList, YMap
@@ -19,7 +20,7 @@ FORMAT_VERSION = 1
 PICK_METHODS: tuple[str, ...] = ("hash", "filename", "casefold", "similar")
 
 TOP_KEYS = ("version", "extends", "description", "directories", "match", "nodes", "patterns",
-            "ignore", "text_nodes", "gate")
+            "ignore", "text_nodes", "generic_names", "gate")
 MATCH_KEYS = ("suggest_min", "auto_pick", "protected")
 TOP_MATCH_KEYS = (*MATCH_KEYS, "by_directory")
 AUTO_PICK_KEYS = ("min_score", "min_margin", "methods")
@@ -83,6 +84,7 @@ class Layer:
     ignore_values: frozenset[str] = frozenset()
     ignore_patterns: tuple[re.Pattern[str], ...] = ()
     text_nodes: frozenset[str] = frozenset()
+    generic_names: frozenset[str] = frozenset()
     fail_on: Setting | None = None
 
 
@@ -379,6 +381,19 @@ def check_layer(doc: Any, path: str, *, newest: int = FORMAT_VERSION) -> Layer:
     if "text_nodes" in top:
         names = c.string_list(top["text_nodes"], top.value_pos["text_nodes"], "text_nodes")
         layer.text_nodes = frozenset(name for name, _ in names)
+
+    if "generic_names" in top:
+        stems = c.string_list(top["generic_names"], top.value_pos["generic_names"],
+                              "generic_names")
+        for stem, p in stems:
+            if "/" in stem or "\\" in stem or not stem.strip():
+                raise c.fail(f"generic_names: '{stem}' is not a file stem; expected a file name "
+                             "without folders, such as 'diffusion_pytorch_model'", p)
+            if has_model_extension(stem):
+                raise c.fail(f"generic_names: '{stem}' has a model extension; expected the stem "
+                             f"only ('{strip_model_extension(stem)}'): every extension counts",
+                             p)
+        layer.generic_names = frozenset(stem for stem, _ in stems)
 
     if "gate" in top:
         g = c.mapping(top["gate"], top.value_pos["gate"], "gate", GATE_KEYS)

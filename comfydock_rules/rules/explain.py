@@ -74,6 +74,10 @@ def explain(built: Built, node_type: str) -> list[str] | None:
             return None
         header = f"{node_type}: matches pattern re:{found.pattern}"
     lines = [header, f"  rule sets, in load order: {', '.join(rules.sources)}"]
+    if rules.generic_names:
+        where = ", ".join(layer.name for layer in built.layers if layer.generic_names)
+        lines.append(f"  generic file names (the folder is part of their identity): "
+                     f"{', '.join(sorted(rules.generic_names))}  ({where})")
     slots = rules.slots_for(node_type)
     for i, slot in enumerate(slots, 1):
         lines.extend(_slot_lines(built, slot, i))

@@ -9,17 +9,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import RunCli
+from conftest import RunCli, make_models
 
 from comfydock_rules.resources import schema_path
-
-
-def make_models(root: Path, *relative: str) -> Path:
-    for rel in relative:
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"test model {rel}\n")
-    return root
 
 
 def node(nid: int, ntype: str, widgets: list[Any], mode: int = 0,

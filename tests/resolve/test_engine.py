@@ -13,6 +13,9 @@ from pathlib import Path
 from comfydock_rules.model import DeclaredModel, MatchPolicy, ModelFile, ModelRef, Slot
 from comfydock_rules.resolve.engine import resolve_all
 from comfydock_rules.resolve.lookup import Lookup
+from comfydock_rules.rules.load import load_ruleset
+
+GENERIC = load_ruleset().generic_names
 
 
 def mf(path: str, content: str | None = None, **extra: str) -> ModelFile:
@@ -32,7 +35,7 @@ def ref(value: str, s: Slot | None, node_id: str = "1", workflow: str = "w.json"
 
 
 def one(value: str, s: Slot | None, files: list[ModelFile], **kw: object):  # type: ignore[no-untyped-def]
-    (res,) = resolve_all([ref(value, s, **kw)], files)
+    (res,) = resolve_all([ref(value, s, **kw)], files, generic_names=GENERIC)
     return res
 
 
@@ -100,14 +103,16 @@ def test_a_pin_resolves_wherever_the_file_lives() -> None:
     files = [mf("checkpoints/archive/moved.safetensors", "pinned"),
              mf("checkpoints/model.safetensors", "other")]
     r = ref("model.safetensors", CKPT)
-    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): files[0].hash})
+    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): files[0].hash},
+                          generic_names=GENERIC)
     assert (res.status, res.method, res.resolved) == ("exact", "pinned", files[0])
 
 
 def test_a_stale_pin_is_flagged_and_resolution_goes_on() -> None:
     files = [mf("checkpoints/model.safetensors")]
     r = ref("model.safetensors", CKPT)
-    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): "0123456789abcdef"})
+    (res,) = resolve_all([r], files, {("w.json", "model.safetensors"): "0123456789abcdef"},
+                          generic_names=GENERIC)
     assert (res.status, res.method) == ("exact", "path")
     assert res.flags == ("stale_pin",)
     assert any("0123456789abcdef" in m for m in res.messages)
@@ -158,11 +163,11 @@ def test_low_margin_is_ambiguous() -> None:
 
 
 def test_extensions_of_the_slot_limit_candidates() -> None:
-    files = [mf("checkpoints/sub/model.ckpt")]
-    res = one("model.ckpt", slot("checkpoints", node_type="X"), files)
+    files = [mf("checkpoints/sub/dreamshaper_8.ckpt")]
+    res = one("dreamshaper_8.ckpt", slot("checkpoints", node_type="X"), files)
     assert res.status == "fuzzy"
     limited = Slot("X", 0, None, ("checkpoints",), extensions=(".safetensors",))
-    assert one("model.ckpt", limited, files).status == "missing"
+    assert one("dreamshaper_8.ckpt", limited, files).status == "missing"
 
 
 # -- real names from the corpus ----------------------------------------------------------------
@@ -218,7 +223,7 @@ def test_confusable_variants_are_never_auto_picked(corpus: Path) -> None:
                      if f.directory == directory and f.filename != name)
         refs.append(ref(name, slot(d), node_id=str(i)))
     offered = 0
-    for res in resolve_all(refs, files):
+    for res in resolve_all(refs, files, generic_names=GENERIC):
         assert res.status in ("ambiguous", "missing"), (res.ref.value, res.resolved)
         if any(c.file.filename == cases[int(res.ref.node_id)][2] for c in res.candidates):
             offered += 1
@@ -226,27 +231,29 @@ def test_confusable_variants_are_never_auto_picked(corpus: Path) -> None:
     assert offered == len(cases)
 
 
+# (rename, picked?): case and separators are the same name; a download suffix says a name clash
+# happened, so such a copy is listed first, never picked (docs/matching.md).
 BENIGN = [
-    lambda s: s.upper().replace(".SAFETENSORS", ".safetensors"),
-    lambda s: s.replace("_", "-"),
-    lambda s: s.replace("-", "_").replace(".safetensors", " (1).safetensors"),
-    lambda s: s.replace("_", " "),
-    lambda s: s.replace(".safetensors", "_1.safetensors"),
+    (lambda s: s.upper().replace(".SAFETENSORS", ".safetensors"), True),
+    (lambda s: s.replace("_", "-"), True),
+    (lambda s: s.replace("-", "_").replace(".safetensors", " (1).safetensors"), False),
+    (lambda s: s.replace("_", " "), True),
+    (lambda s: s.replace(".safetensors", "_1.safetensors"), False),
     # `-2` only after a letter: after a digit it reads as a version (`sd-v1-5`)
-    lambda s: re.sub(r"(?<=[A-Za-z])\.safetensors$", "-2.safetensors", s),
+    (lambda s: re.sub(r"(?<=[A-Za-z])\.safetensors$", "-2.safetensors", s), False),
 ]
 
 
-def test_benign_renames_are_picked(corpus: Path) -> None:
+def test_benign_renames_are_picked_and_suffixed_copies_listed_first(corpus: Path) -> None:
     files = []
     refs = []
     pool = distractors(corpus)
-    expected = {}
+    expected: dict[str, tuple[str, bool]] = {}
     n = 0
     for name, directory in truth_names(corpus):
         if not name.endswith(".safetensors"):
             continue
-        for rename in BENIGN:
+        for rename, pickable in BENIGN:
             renamed = rename(name)
             if renamed == name:
                 continue
@@ -255,18 +262,23 @@ def test_benign_renames_are_picked(corpus: Path) -> None:
             files.extend(mf(f"{d}/{f.filename}", f.relative_path) for f in pool
                          if f.directory == directory and f.filename != name)
             refs.append(ref(name, slot(d), node_id=str(n)))
-            expected[str(n)] = f"{d}/{renamed}"
+            expected[str(n)] = (f"{d}/{renamed}", pickable)
             n += 1
     assert n > 1000
-    picked = first = 0
-    for res in resolve_all(refs, files):
-        want = expected[res.ref.node_id]
-        if res.resolved is not None and res.resolved.relative_path == want:
-            picked += 1
+    picked = first = pickable_total = wrong = 0
+    for res in resolve_all(refs, files, generic_names=GENERIC):
+        want, pickable = expected[res.ref.node_id]
+        pickable_total += pickable
+        if res.resolved is not None:
+            if res.resolved.relative_path != want or not pickable:
+                wrong += 1
+            else:
+                picked += 1
         if res.candidates and res.candidates[0].file.relative_path == want:
             first += 1
+    assert wrong == 0
     assert first == n
-    assert picked / n >= 0.98
+    assert picked / pickable_total >= 0.98
 
 
 def test_shuffled_input_gives_identical_output(corpus: Path) -> None:
@@ -275,13 +287,13 @@ def test_shuffled_input_gives_identical_output(corpus: Path) -> None:
         mf(f"{d}/{n.upper()}") for n, d in names[1::3]] + distractors(corpus)
     refs = [ref(n, slot(d), node_id=str(i), workflow=f"w{i % 7}.json")
             for i, (n, d) in enumerate(names)]
-    first = resolve_all(refs, files)
+    first = resolve_all(refs, files, generic_names=GENERIC)
     rng = random.Random(5)
     for _ in range(3):
         r2, f2 = list(refs), list(files)
         rng.shuffle(r2)
         rng.shuffle(f2)
-        assert resolve_all(r2, f2) == first
+        assert resolve_all(r2, f2, generic_names=GENERIC) == first
     statuses = {r.status for r in first}
     assert {"fuzzy", "missing"} <= statuses
 
@@ -291,7 +303,7 @@ def test_a_lookup_can_be_reused_and_repeated_refs_agree(corpus: Path) -> None:
     files = [mf(f"{d}/{n}") for n, d in names]
     lookup = Lookup.build(files)
     refs = [ref(n, slot(d), workflow=f"w{k}.json") for k in range(3) for n, d in names]
-    out = resolve_all(refs, [], lookup=lookup)
+    out = resolve_all(refs, [], lookup=lookup, generic_names=GENERIC)
     assert len(out) == len(refs)
     assert all(r.status == "exact" for r in out)
     assert [r.ref.workflow for r in out] == sorted(r.ref.workflow for r in out)
@@ -307,13 +319,28 @@ def test_wrong_directory_beside_a_fuzzy_pick() -> None:
 
 
 def test_a_sibling_with_a_conflict_does_not_block_a_benign_rename() -> None:
-    files = [mf("diffusion_models/Flux1-Dev (1).safetensors"),
+    files = [mf("diffusion_models/FLUX1_Dev.safetensors"),
              mf("diffusion_models/flux1-dev-fp8.safetensors")]
     res = one("flux1-dev.safetensors", UNET, files)
     assert (res.status, res.method) == ("fuzzy", "similar")
     assert res.resolved == files[0]
     assert res.candidates[0].file == files[0]
     assert "differs in precision: fp8 vs none" in res.candidates[1].reason
+
+
+def test_a_download_suffix_is_listed_first_never_picked() -> None:
+    # ` (1)` says a name clash happened: a browser's second download of one URL, or a tool that
+    # renamed a *different* file (an FP16-pruned copy, a dedup resolver) because the name was
+    # taken. The name cannot tell them apart, so the file is offered first, not picked.
+    for suffixed in ("Flux1-Dev (1).safetensors", "flux1-dev(2).safetensors",
+                     "flux1-dev_1.safetensors", "flux1-dev - Copy.safetensors"):
+        files = [mf(f"diffusion_models/{suffixed}"),
+                 mf("diffusion_models/flux1-dev-fp8.safetensors")]
+        res = one("flux1-dev.safetensors", UNET, files)
+        assert (res.status, res.resolved) == ("ambiguous", None), suffixed
+        assert res.candidates[0].file == files[0], suffixed
+        assert "download suffix" in res.candidates[0].reason
+        assert "name clash" in res.messages[0]
 
 
 def test_only_a_sibling_present_is_ambiguous_with_a_reason() -> None:
@@ -338,7 +365,8 @@ def test_pins_are_per_workflow() -> None:
     files = [mf("checkpoints/a.safetensors", "a"), mf("checkpoints/old/b.safetensors", "b")]
     refs = [ref("a.safetensors", CKPT, workflow="one.json"),
             ref("a.safetensors", CKPT, workflow="two.json")]
-    out = resolve_all(refs, files, {("two.json", "a.safetensors"): files[1].hash})
+    out = resolve_all(refs, files, {("two.json", "a.safetensors"): files[1].hash},
+                      generic_names=GENERIC)
     assert [(r.ref.workflow, r.method, r.resolved) for r in out] == [
         ("one.json", "path", files[0]), ("two.json", "pinned", files[1])]
 
@@ -423,18 +451,18 @@ def test_the_best_variant_of_each_class_is_listed() -> None:
     assert "diffusion_models/flux1-schnell-fp8.safetensors" in listed
 
 
-def test_a_dash_digit_copy_is_picked_over_a_sibling_format() -> None:
+def test_a_dash_digit_copy_is_listed_before_a_sibling_format() -> None:
     files = [mf("diffusion_models/flux1-dev-fp16.safetensors"),
              mf("diffusion_models/flux1-dev-1.safetensors"),
              mf("diffusion_models/FLUX1/flux1-schnell.safetensors")]
     res = one("flux1-dev.safetensors", UNET, files)
-    assert (res.status, res.method) == ("fuzzy", "similar")
-    assert res.resolved == files[1]
+    assert (res.status, res.resolved) == ("ambiguous", None)
+    assert res.candidates[0].file == files[1]
     assert res.candidates[0].reason.endswith("same name up to a download suffix")
 
 
 def test_a_pick_is_listed_even_when_variants_score_higher() -> None:
-    files = [mf("diffusion_models/Flux1-Dev (1).safetensors")] + [
+    files = [mf("diffusion_models/FLUX1_Dev.safetensors")] + [
         mf(f"diffusion_models/flux1-dev-{p}.safetensors") for p in ("fp8", "bf16", "fp32")] + [
         mf(f"diffusion_models/flux1-{v}.safetensors") for v in ("schnell", "krea", "fill")]
     res = one("flux1-dev.safetensors", UNET, files)

@@ -44,6 +44,9 @@ CASES: list[tuple[str, tuple[int, int], tuple[str, ...]]] = [
     ("empty.yaml", (1, 1), ("the rule file is empty",)),
     ("protected_class.yaml", (4, 36), ("unknown value 'colour'",)),
     ("empty_input.yaml", (4, 26), ("input must be a non-empty string, got an empty string",)),
+    ("generic_folder.yaml", (4, 5), ("'clip_vision/model' is not a file stem",)),
+    ("generic_extension.yaml", (2, 23), ("'model.safetensors' has a model extension",
+                                          "expected the stem only ('model')")),
 ]
 
 

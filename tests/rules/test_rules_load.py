@@ -209,6 +209,20 @@ def test_text_nodes_come_from_the_rules(tmp_path: Path) -> None:
     assert refs_from_document(doc, "w.json", load_ruleset([own]), None) == []
 
 
+def test_generic_names_come_from_the_rules_and_files_add_to_them(tmp_path: Path) -> None:
+    """Which file names carry no identity is rule data (rules/core.yaml), extended by users."""
+    core = yaml.safe_load(builtin_path("core").read_text(encoding="utf-8"))
+    plain = load_ruleset()
+    assert plain.generic_names == frozenset(core["generic_names"])
+    assert {"diffusion_pytorch_model", "model", "pytorch_model", "last"} <= plain.generic_names
+    own = tmp_path / "generic.yaml"
+    own.write_text("version: 1\ngeneric_names: [weights, net_g]\n", encoding="utf-8")
+    assert load_ruleset([own]).generic_names == plain.generic_names | {"weights", "net_g"}
+    alone = tmp_path / "alone.yaml"
+    alone.write_text("version: 1\nextends: []\n", encoding="utf-8")
+    assert load_ruleset([alone]).generic_names == plain.generic_names
+
+
 def test_a_set_starting_from_nothing_keeps_the_policy_core_states(tmp_path: Path) -> None:
     """`extends: []` drops core's node types, not its gate, thresholds or ignore values: the
     defaults are written once, in rules/core.yaml."""
