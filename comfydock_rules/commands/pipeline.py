@@ -105,5 +105,6 @@ def resolve_paths(args: argparse.Namespace, paths: Sequence[str], *,
     if options is None:
         options = persist.PersistOptions(pyproject=pyproject_path(args))
     state = persist.load_pins(options, read.workflows)
-    resolutions = resolve_all(read.refs, files, state.pins)
+    resolutions = resolve_all(read.refs, files, state.pins,
+                              generic_names=ruleset.generic_names)
     return Resolved(read, ruleset, index, files, state, resolutions)

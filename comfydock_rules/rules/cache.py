@@ -23,7 +23,7 @@ from comfydock_rules.paths import blake2b, cache_dir
 from comfydock_rules.resources import rules_dir
 
 FORMAT = "comfydock-rules-builtin-rules"
-VERSION = 3
+VERSION = 4
 CACHE_NAME = "rules-builtin.json"
 
 _PACKAGE = Path(__file__).resolve().parent.parent

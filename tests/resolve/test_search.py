@@ -21,7 +21,7 @@ def test_scores_and_reasons_are_the_engines(tmp_path: Path) -> None:
     slot = Slot("UNETLoader", 0, "unet_name", ("diffusion_models",))
     ref = ModelRef("wf.json", "1", "UNETLoader", 0, "unet_name", "flux1-dev.safetensors",
                    slot=slot)
-    (res,) = resolve_all([ref], files)
+    (res,) = resolve_all([ref], files, generic_names=())
     hits = search(files, "flux1-dev.safetensors")
     engine = {c.file.relative_path: (c.score, c.reason) for c in res.candidates}
     assert [h.file.relative_path for h in hits] == list(engine)
