@@ -1,4 +1,4 @@
-"""`comfydock-rules rules`: validate, explain, list and edit rule files."""
+"""`comfydock-rules rules`: validate, explain, list, edit and generate rule files."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ examples:
   comfydock-rules rules list
   comfydock-rules rules add-node my-rules.yaml MyLoader --widget 0 --input model_name \\
       --directory checkpoints
+  comfydock-rules rules generate --object-info object_info.json --models-lists lists/ --diff
 """
 
 
@@ -56,6 +57,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--extension", action="append", default=[], metavar=".EXT")
     add.add_argument("--source", metavar="TEXT", help="where the fact came from")
     add.set_defaults(run=run_add_node)
+
+    from comfydock_rules.commands import rules_generate
+
+    rules_generate.register_actions(actions, _rules_option)
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:

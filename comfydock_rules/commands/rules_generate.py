@@ -1,0 +1,264 @@
+"""`comfydock-rules rules generate` and `rules probe`: rule files from a ComfyUI object_info dump
+(docs/rules.md, "Generating rules from object_info")."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from comfydock_rules.errors import ToolInputError
+
+GENERATE_EPILOG = """\
+folder lists (one of; without any, the dump's own core loaders give them):
+  --models-lists DIR   DIR/<key>.json = body of GET /models/<key>, DIR/models.json = GET /models
+  --index FILE         the index of this machine (the dump came from it)
+  --models ROOT        index ROOT on the fly (repeat for more roots)
+
+examples:
+  comfydock-rules rules generate --object-info object_info.json --models-lists lists/ \\
+      --output generated-rules.yaml
+  comfydock-rules rules generate --object-info object_info.json --index models.sqlite --diff
+"""
+
+
+PROBE_EPILOG = """\
+examples:
+  comfydock-rules rules probe --models ComfyUI/models --extra-model-paths extra_model_paths.yaml
+  # refresh ComfyUI, save http://127.0.0.1:8188/object_info as object_info.json, then:
+  comfydock-rules rules generate --object-info object_info.json --probe comfydock-probes.json
+  comfydock-rules rules probe --remove
+"""
+
+
+def register_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser],
+                     rules_option: object) -> None:
+    gen = actions.add_parser(
+        "generate", help="rule slots for the loaders of a ComfyUI object_info dump",
+        description="Match each combo input of a GET /object_info dump against the folder "
+        "lists of that server and write a rule slot where one folder clearly matches.",
+        epilog=GENERATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gen.add_argument("--object-info", required=True, metavar="FILE",
+                     help="the saved body of GET /object_info")
+    source = gen.add_mutually_exclusive_group()
+    source.add_argument("--models-lists", metavar="DIR",
+                        help="bodies of GET /models/<key> as DIR/<key>.json")
+    source.add_argument("--index", metavar="FILE", help="an index of this machine's models")
+    source.add_argument("--models", action="append", metavar="ROOT",
+                        help="models root to index on the fly (repeat for more)")
+    gen.add_argument("--extra-model-paths", action="append", metavar="YAML",
+                     help="ComfyUI's extra_model_paths.yaml, with --models")
+    gen.add_argument("--db", metavar="FILE", help="index database for --models")
+    gen.add_argument("--probe", metavar="MANIFEST",
+                     help="the manifest 'rules probe' wrote: map inputs by the probes the "
+                     "dump lists")
+    gen.add_argument("--min-evidence", type=int, default=2, metavar="N",
+                     help="files that must match before a slot is written (default 2)")
+    gen.add_argument("--all", action="store_true",
+                     help="also write node types the rules in force cover, where the dump "
+                     "backs all their slots")
+    gen.add_argument("--diff", action="store_true",
+                     help="print what the dump adds to or contradicts in the rules in force")
+    gen.add_argument("--output", metavar="FILE",
+                     help="write the rule file here ('-': standard output, the default "
+                     "without --diff)")
+    assert callable(rules_option)
+    rules_option(gen)
+    gen.set_defaults(run=run_generate, quiet=False)
+
+    probe = actions.add_parser(
+        "probe", help="put uniquely named empty probe files in every model folder",
+        description="Write one empty probe file (in a few extensions) into every model folder "
+        "of every root, and a manifest naming them. Refresh ComfyUI, save GET /object_info, "
+        "and 'rules generate --probe MANIFEST' maps each input by the probes it lists. "
+        "Nothing is written outside the roots.",
+        epilog=PROBE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    probe.add_argument("--models", action="append", metavar="ROOT",
+                       help="models root; the first is ComfyUI's own models folder (repeat)")
+    probe.add_argument("--extra-model-paths", action="append", metavar="YAML",
+                       help="ComfyUI's extra_model_paths.yaml: its folders are probed too")
+    probe.add_argument("--manifest", default="comfydock-probes.json", metavar="FILE",
+                       help="where the probes are listed (default comfydock-probes.json)")
+    mode = probe.add_mutually_exclusive_group()
+    mode.add_argument("--wait", action="store_true",
+                      help="keep the probes until Enter (or the end of input), then remove them")
+    mode.add_argument("--remove", action="store_true",
+                      help="remove the probes the manifest lists")
+    rules_option(probe)
+    probe.set_defaults(run=run_probe)
+
+
+def _folder_lists(args: argparse.Namespace, info: object, directories: dict[str, tuple[str, ...]]
+                  ) -> object:
+    from comfydock_rules.rules import folders
+    from comfydock_rules.rules.object_info import ObjectInfo
+
+    assert isinstance(info, ObjectInfo)
+    if args.models_lists:
+        return folders.read_models_lists(Path(args.models_lists), directories)
+    if args.index or args.models:
+        from comfydock_rules.commands.check import _load_models
+        from comfydock_rules.config import load_config
+
+        files = _load_models(args, load_config())
+        shown = args.index or ", ".join(args.models)
+        return folders.lists_from_index(files, directories, shown)
+    if args.extra_model_paths or args.db:
+        raise ToolInputError("--extra-model-paths and --db go with --models ROOT")
+    return folders.lists_from_anchors(info.combos, directories)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from comfydock_rules.commands.rules import _rule_files
+    from comfydock_rules.rules.build import build
+    from comfydock_rules.rules.check import check_layer
+    from comfydock_rules.rules.folders import FolderLists
+    from comfydock_rules.rules.generate import compare, diff_lines, generate
+    from comfydock_rules.rules.generated_yaml import render
+    from comfydock_rules.rules.object_info import read_object_info
+    from comfydock_rules.rules.yaml import load_text
+
+    if args.min_evidence < 1:
+        raise ToolInputError(f"--min-evidence {args.min_evidence}: expected 1 or more")
+    dump = Path(args.object_info)
+    info = read_object_info(dump, args.object_info)
+    built = build(_rule_files(args))
+    rules = built.ruleset
+    lists = _folder_lists(args, info, dict(rules.directories))
+    assert isinstance(lists, FolderLists)
+    from comfydock_rules.printable import printable
+
+    for warning in lists.warnings:
+        sys.stderr.write(f"comfydock-rules: warning: {printable(warning)}\n")
+    manifest = None
+    if args.probe:
+        from comfydock_rules.rules.probe import read_manifest
+
+        manifest = read_manifest(Path(args.probe))
+    gen = generate(info, lists, min_evidence=args.min_evidence, probes=manifest,
+                   probes_name=Path(args.probe).name if args.probe else "",
+                   directories=_probe_directories(rules.directories, manifest))
+    for report in gen.reports:
+        sys.stderr.write(f"comfydock-rules: probe: {printable(report)}\n")
+    skipped = {(node, raw.input) for node, raws in built.skipped.items() for raw in raws}
+    changes = compare(gen, rules, skipped)
+    text = render(gen, changes, rules, everything=args.all, dump_name=dump.name)
+    check_layer(load_text(text, "<generated>"), "<generated>")  # never write a broken file
+    if args.diff:
+        sys.stdout.write("\n".join(diff_lines(gen, changes)) + "\n")
+    output = args.output if args.output else (None if args.diff else "-")
+    if output == "-":
+        sys.stdout.write(text)
+    elif output is not None:
+        from comfydock_rules.pyproject.patch import atomic_write
+
+        atomic_write(Path(output), text, output)
+    slots = sum(1 for v in gen.verdicts if v.kind == "slot")
+    unclear = sum(1 for v in gen.verdicts if v.kind == "unclear")
+    empty = sum(1 for v in gen.verdicts if v.kind == "empty")
+    where = f"wrote {output}: " if output not in (None, "-") else ""
+    sys.stderr.write(f"comfydock-rules: {where}{slots} inputs matched a folder, {unclear} "
+                     f"unclear, {empty} with empty lists ({lists.origin})\n")
+    return 0
+
+
+def _probe_directories(directories: object, manifest: object) -> dict[str, tuple[str, ...]]:
+    """The rules' directory names, plus each probed folder no name covers (as its own name)."""
+    from collections.abc import Mapping
+
+    from comfydock_rules.rules.probe import Manifest
+
+    assert isinstance(directories, Mapping)
+    out: dict[str, tuple[str, ...]] = dict(directories)
+    if isinstance(manifest, Manifest):
+        named = {f for fs in out.values() for f in fs}
+        for probe in manifest.probes:
+            if probe.folder not in named and "/" not in probe.folder:
+                out.setdefault(probe.folder, (probe.folder,))
+    return out
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    from comfydock_rules.rules import probe as probes
+
+    manifest_path = Path(args.manifest)
+    if args.remove:
+        manifest = probes.read_manifest(manifest_path)
+        return _remove(manifest, manifest_path)
+    if not args.models:
+        raise ToolInputError("rules probe: give --models ROOT (ComfyUI's models folder first)")
+    if manifest_path.exists():
+        old = probes.read_manifest(manifest_path)
+        if not old.removed:
+            raise ToolInputError(
+                "the probes of an earlier run are still in place", args.manifest,
+                hint=f"remove them first: comfydock-rules rules probe --remove --manifest "
+                f"{args.manifest}")
+    roots = [probes.RootSpec(Path(m).absolute(), None, i == 0) for i, m in
+             enumerate(args.models)]
+    for yaml_path in args.extra_model_paths or ():
+        from comfydock_rules.index.extra_paths import load_extra_model_paths
+
+        roots += [probes.RootSpec(r.path, r.category, r.is_default, r.source)
+                  for r in load_extra_model_paths(yaml_path) if r.path.is_dir()]
+    from comfydock_rules.commands.rules import _rule_files
+    from comfydock_rules.rules.build import build
+
+    table = build(_rule_files(args)).ruleset.directories
+    folders = {f for fs in table.values() for f in fs}
+    manifest = probes.write_probes(roots, folders)
+    try:
+        _write_manifest(manifest, manifest_path)
+    except BaseException:
+        probes.remove_probes(manifest)
+        raise
+    files = sum(len(p.files) for p in manifest.probes)
+    plural = "" if len(roots) == 1 else "s"
+    sys.stdout.write(f"{args.manifest}: {files} probe files ({len(manifest.probes)} folders "
+                     f"of {len(roots)} root{plural}, token {manifest.token})\n")
+    for line in manifest.skipped:
+        sys.stdout.write(f"  skipped {line}\n")
+    sys.stdout.write("Refresh ComfyUI (press r in the browser, or restart it) and save the "
+                     "body of GET /object_info, e.g.\n  curl -o object_info.json "
+                     "http://127.0.0.1:8188/object_info\nthen: comfydock-rules rules generate "
+                     f"--object-info object_info.json --probe {args.manifest}\n")
+    if not args.wait:
+        sys.stdout.write(f"Remove the probes afterwards: comfydock-rules rules probe --remove "
+                         f"--manifest {args.manifest}\n")
+        return 0
+    sys.stdout.write("Press Enter when object_info is saved; the probes are then removed.\n")
+    sys.stdout.flush()
+    import signal
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        sys.stdin.readline()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _remove(manifest, manifest_path)
+    return 0
+
+
+def _remove(manifest: object, path: Path) -> int:
+    from dataclasses import replace
+
+    from comfydock_rules.rules import probe as probes
+
+    assert isinstance(manifest, probes.Manifest)
+    problems = probes.remove_probes(manifest)
+    _write_manifest(replace(manifest, removed=True), path)
+    for problem in problems:
+        sys.stderr.write(f"comfydock-rules: warning: {problem}\n")
+    sys.stdout.write(f"{path}: probes removed ({len(problems)} left alone)\n")
+    return 1 if problems else 0
+
+
+def _write_manifest(manifest: object, path: Path) -> None:
+    from comfydock_rules.pyproject.patch import atomic_write
+    from comfydock_rules.rules.probe import Manifest, save_manifest
+
+    assert isinstance(manifest, Manifest)
+    atomic_write(path, save_manifest(manifest), str(path))
