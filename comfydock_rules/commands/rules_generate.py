@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from comfydock_rules.errors import ToolInputError
+
+if TYPE_CHECKING:  # the pipeline stages are imported when a command runs
+    from comfydock_rules.model import RuleSet
+    from comfydock_rules.rules.folders import FolderLists
+    from comfydock_rules.rules.object_info import ObjectInfo
 
 GENERATE_EPILOG = """\
 folder lists (one of; without any, the dump's own core loaders give them):
@@ -88,19 +94,18 @@ def register_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser
     probe.set_defaults(run=run_probe)
 
 
-def _folder_lists(args: argparse.Namespace, info: object, directories: dict[str, tuple[str, ...]]
-                  ) -> object:
+def _folder_lists(args: argparse.Namespace, info: ObjectInfo, rules: RuleSet) -> FolderLists:
     from comfydock_rules.rules import folders
-    from comfydock_rules.rules.object_info import ObjectInfo
 
-    assert isinstance(info, ObjectInfo)
+    directories = dict(rules.directories)
     if args.models_lists:
         return folders.read_models_lists(Path(args.models_lists), directories)
     if args.index or args.models:
         from comfydock_rules.commands.check import _load_models
+        from comfydock_rules.commands.roots import known_folders
         from comfydock_rules.config import load_config
 
-        files = _load_models(args, load_config())
+        files = _load_models(args, load_config(), known_folders(rules))
         shown = args.index or ", ".join(args.models)
         return folders.lists_from_index(files, directories, shown)
     if args.extra_model_paths or args.db:
@@ -112,7 +117,6 @@ def run_generate(args: argparse.Namespace) -> int:
     from comfydock_rules.commands.rules import _rule_files
     from comfydock_rules.rules.build import build
     from comfydock_rules.rules.check import check_layer
-    from comfydock_rules.rules.folders import FolderLists
     from comfydock_rules.rules.generate import compare, diff_lines, generate
     from comfydock_rules.rules.generated_yaml import render
     from comfydock_rules.rules.object_info import read_object_info
@@ -124,8 +128,7 @@ def run_generate(args: argparse.Namespace) -> int:
     info = read_object_info(dump, args.object_info)
     built = build(_rule_files(args))
     rules = built.ruleset
-    lists = _folder_lists(args, info, dict(rules.directories))
-    assert isinstance(lists, FolderLists)
+    lists = _folder_lists(args, info, rules)
     from comfydock_rules.printable import printable
 
     for warning in lists.warnings:
@@ -147,12 +150,10 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.diff:
         sys.stdout.write("\n".join(diff_lines(gen, changes)) + "\n")
     output = args.output if args.output else (None if args.diff else "-")
-    if output == "-":
-        sys.stdout.write(text)
-    elif output is not None:
-        from comfydock_rules.pyproject.patch import atomic_write
+    if output is not None:
+        from comfydock_rules.commands.output import emit
 
-        atomic_write(Path(output), text, output)
+        emit(output, text, "the generated rules")
     slots = sum(1 for v in gen.verdicts if v.kind == "slot")
     unclear = sum(1 for v in gen.verdicts if v.kind == "unclear")
     empty = sum(1 for v in gen.verdicts if v.kind == "empty")
@@ -194,6 +195,18 @@ def run_probe(args: argparse.Namespace) -> int:
                 "the probes of an earlier run are still in place", args.manifest,
                 hint=f"remove them first: comfydock-rules rules probe --remove --manifest "
                 f"{args.manifest}")
+    from comfydock_rules.commands.roots import known_folders, root_warning
+    from comfydock_rules.commands.rules import _rule_files
+    from comfydock_rules.rules.build import build
+
+    rules = build(_rule_files(args)).ruleset
+    for given in args.models:
+        # probes go into every model folder: never into a folder that is not a models root
+        if not Path(given).is_dir():
+            raise ToolInputError("models root is not a folder", given)
+        wrong = root_warning(Path(given), given, known_folders(rules))
+        if wrong:
+            raise ToolInputError(f"not a models root, nothing written: {wrong}", given)
     roots = [probes.RootSpec(Path(m).absolute(), None, i == 0) for i, m in
              enumerate(args.models)]
     for yaml_path in args.extra_model_paths or ():
@@ -201,11 +214,7 @@ def run_probe(args: argparse.Namespace) -> int:
 
         roots += [probes.RootSpec(r.path, r.category, r.is_default, r.source)
                   for r in load_extra_model_paths(yaml_path) if r.path.is_dir()]
-    from comfydock_rules.commands.rules import _rule_files
-    from comfydock_rules.rules.build import build
-
-    table = build(_rule_files(args)).ruleset.directories
-    folders = {f for fs in table.values() for f in fs}
+    folders = {f for fs in rules.directories.values() for f in fs}
     manifest = probes.write_probes(roots, folders)
     try:
         _write_manifest(manifest, manifest_path)
@@ -257,8 +266,8 @@ def _remove(manifest: object, path: Path) -> int:
 
 
 def _write_manifest(manifest: object, path: Path) -> None:
-    from comfydock_rules.pyproject.patch import atomic_write
+    from comfydock_rules.commands.output import emit
     from comfydock_rules.rules.probe import Manifest, save_manifest
 
     assert isinstance(manifest, Manifest)
-    atomic_write(path, save_manifest(manifest), str(path))
+    emit(path, save_manifest(manifest), "the probe manifest")

@@ -129,6 +129,12 @@ def test_probes_map_each_loader_and_find_a_loader_that_ignores_extra_paths(  # t
 def test_probe_never_writes_outside_the_roots(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     models = tmp_path / "models"
     (models / "loras").mkdir(parents=True)
+    # one level off (the folder holding models/): refused before anything is written
+    wrong = run_cli("rules", "probe", "--models", tmp_path)
+    assert wrong.returncode == 2
+    assert "not a models root, nothing written: no model folders under" in wrong.stderr
+    assert "did you mean" in wrong.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == ["models"]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (models / "checkpoints").symlink_to(elsewhere, target_is_directory=True)
