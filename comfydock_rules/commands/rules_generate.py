@@ -46,15 +46,12 @@ def register_actions(actions: argparse._SubParsersAction[argparse.ArgumentParser
         epilog=GENERATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     gen.add_argument("--object-info", required=True, metavar="FILE",
                      help="the saved body of GET /object_info")
-    source = gen.add_mutually_exclusive_group()
-    source.add_argument("--models-lists", metavar="DIR",
-                        help="bodies of GET /models/<key> as DIR/<key>.json")
-    source.add_argument("--index", metavar="FILE", help="an index of this machine's models")
-    source.add_argument("--models", action="append", metavar="ROOT",
-                        help="models root to index on the fly (repeat for more)")
-    gen.add_argument("--extra-model-paths", action="append", metavar="YAML",
-                     help="ComfyUI's extra_model_paths.yaml, with --models")
-    gen.add_argument("--db", metavar="FILE", help="index database for --models")
+    gen.add_argument("--models-lists", metavar="DIR",
+                     help="bodies of GET /models/<key> as DIR/<key>.json (and GET /models as "
+                     "DIR/models.json)")
+    from comfydock_rules.commands.source import add_index_arguments
+
+    add_index_arguments(gen)  # or the index of this machine: --index, --models, --db
     gen.add_argument("--probe", metavar="MANIFEST",
                      help="the manifest 'rules probe' wrote: map inputs by the probes the "
                      "dump lists")
@@ -99,17 +96,21 @@ def _folder_lists(args: argparse.Namespace, info: ObjectInfo, rules: RuleSet) ->
 
     directories = dict(rules.directories)
     if args.models_lists:
+        if args.index or args.models or args.db or args.extra_model_paths:
+            raise ToolInputError("--models-lists and the index options do not go together",
+                                 hint="the folder lists come from one place: --models-lists "
+                                 "DIR, or --index FILE, or --models ROOT")
         return folders.read_models_lists(Path(args.models_lists), directories)
-    if args.index or args.models:
-        from comfydock_rules.commands.check import _load_models
+    if args.index or args.models or args.extra_model_paths:
         from comfydock_rules.commands.roots import known_folders
+        from comfydock_rules.commands.source import index_path
         from comfydock_rules.config import load_config
+        from comfydock_rules.index.load import load_index
 
-        files = _load_models(args, load_config(), known_folders(rules))
-        shown = args.index or ", ".join(args.models)
-        return folders.lists_from_index(files, directories, shown)
-    if args.extra_model_paths or args.db:
-        raise ToolInputError("--extra-model-paths and --db go with --models ROOT")
+        path = index_path(args, load_config(), known=known_folders(rules))
+        return folders.lists_from_index(load_index(path), directories, str(path))
+    if args.db:
+        raise ToolInputError("--db is the database --models indexes into; no --models given")
     return folders.lists_from_anchors(info.combos, directories)
 
 

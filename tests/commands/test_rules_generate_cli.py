@@ -129,7 +129,7 @@ def test_folder_lists_from_the_index_of_this_machine(run_cli, tmp_path: Path) ->
            '["text_encoders"]' in out
     assert '"UltralyticsDetectorProvider":\n    - {widget: 0, input: "model_name", ' \
            'directories: ["ultralytics"]' in out
-    assert "the index models" in result.stderr
+    assert "the index index.sqlite" in result.stderr
 
 
 def test_bad_inputs_exit_2_naming_the_file(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
