@@ -14,6 +14,7 @@ from types import ModuleType
 
 from comfydock_rules import __version__
 from comfydock_rules.commands import check, index, models, refs, rules
+from comfydock_rules.commands.streams import discard_stdout, err
 from comfydock_rules.errors import ToolInputError
 
 PROG = "comfydock-rules"
@@ -26,8 +27,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        sys.stderr.write(f"Run '{self.prog} --help' for the options.\n")
+        err(f"{self.prog}: error: {message}")
+        err(f"Run '{self.prog} --help' for the options.")
         sys.exit(2)
 
 
@@ -57,14 +58,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except ToolInputError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        err(f"{PROG}: error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
+        err(f"{PROG}: interrupted")
         return 130
     except BrokenPipeError:
         # The reader went away (`| head`); nothing left to say to it.
+        discard_stdout()
         return 1
+    except MemoryError:
+        # Every input has a bound (docs/security.md); this is the last line of defence.
+        err(f"{PROG}: error: out of memory; please report the input that caused it")
+        return 2
 
 
 if __name__ == "__main__":

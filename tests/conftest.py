@@ -73,6 +73,38 @@ def run_subprocess(args: Sequence[str | Path], *, cwd: Path, cache: Path,
     )
 
 
+MEMORY_CAP = 512 * 1024 * 1024
+"""Address space a hostile input may make the command use (RLIMIT_AS, docs/security.md)."""
+TIME_CAP = 5.0
+"""Seconds a hostile input may make the command run."""
+
+
+def _cap_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run_bounded(args: Sequence[str | Path], *, cwd: Path, cache: Path,
+                env: Mapping[str, str] | None = None, stdout: int | None = None,
+                prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """The installed command in a process of its own, limited to MEMORY_CAP of address space
+    and TIME_CAP seconds: what every hostile input must end within. A run over the time cap
+    fails the test with subprocess.TimeoutExpired; one over the memory cap dies with a
+    MemoryError the test sees. `stdout` may be a file descriptor (/dev/full); `prefix` a
+    wrapper command (unshare)."""
+    proc = subprocess.run(
+        [*prefix, *CLI, *map(str, args)],
+        cwd=cwd, env=cli_env(cache, env), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE,
+        preexec_fn=_cap_memory, timeout=TIME_CAP,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode,
+        (proc.stdout or b"").decode("utf-8", errors="backslashreplace"),
+        proc.stderr.decode("utf-8", errors="backslashreplace"))
+
+
 # A child Python's standard streams on a pipe: its stdin and stdout use the encoding and error
 # handler ours were given (both follow the locale), its stderr backslashreplace. subprocess.run
 # decodes what it captured with the default text encoding, strictly, and turns \r\n and \r into

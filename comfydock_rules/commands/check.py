@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.commands.output import STDOUT
 from comfydock_rules.commands.source import add_index_arguments
+from comfydock_rules.commands.streams import err
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.report.formats import FORMATS
 
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         fail_on = parse_fail_on(list(ruleset.fail_on), source="rules gate.fail_on")
 
-    read = read_workflows(args.paths, ruleset)
+    read = read_workflows(args.paths, ruleset, quiet=args.quiet)
     workflows, refs, errors = list(read.workflows), read.refs, list(read.errors)
     files = _load_models(args, config, known_folders(ruleset))
 
@@ -244,18 +244,17 @@ def run(args: argparse.Namespace) -> int:
     render_options = RenderOptions(quiet=args.quiet)
     for name, out in targets:
         emit(out, render(name, report, render_options), "the report")
-    sys.stdout.flush()
 
     code = exit_code(report)
     outcome = persist.apply(pins_options, state, resolutions)
     if outcome.diff is not None and pins_options.patch is not None:
         emit(pins_options.patch, outcome.diff, "the patch")
     for message in outcome.messages:
-        sys.stderr.write(f"{message}\n")
+        err(message)
     if pins_options.fix and outcome.changed:
         code = max(code, 1)  # as formatters do under pre-commit: the file changed
         if os.environ.get("PRE_COMMIT"):
-            sys.stderr.write(_pre_commit_note(state.display))
+            err(_pre_commit_note(state.display))
     return code
 
 
@@ -267,5 +266,5 @@ def _pre_commit_note(pyproject: str) -> str:
         f"{pyproject}: changed by --fix under pre-commit; if {pyproject} also has unstaged "
         "edits, pre-commit rolls this change back ('Stashed changes conflicted with hook "
         f"auto-fixes... Rolling back fixes'): stage {pyproject} (git add) or stash its edits, "
-        "then commit again\n"
+        "then commit again"
     )

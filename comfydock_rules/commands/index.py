@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comfydock_rules.commands.streams import err, out_lines
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.paths import ENV_CACHE_DIR, default_db_path
 
@@ -112,7 +113,7 @@ def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
         for target in targets:
             wrong = root_warning(Path(target), target, known)
             if wrong:
-                sys.stderr.write(f"warning: {wrong}\n")
+                err(f"warning: {wrong}")
     if args.extra_model_paths:
         from comfydock_rules.index.extra_paths import load_extra_model_paths
 
@@ -132,15 +133,14 @@ def _index(targets: list[str], db_path: Path, args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         # Each batch is one SQLite transaction: what was committed is whole, the rest is not
         # there at all, so the next run picks up where this one stopped.
-        sys.stderr.write(
-            f"comfydock-rules: interrupted; the index keeps the files indexed so far and is "
-            f"consistent: {db_path}\nrun the same command again to finish\n"
-        )
+        err("comfydock-rules: interrupted; the index keeps the files indexed so far and is "
+            f"consistent: {db_path}")
+        err("run the same command again to finish")
         return 143 if isinstance(exc, _Terminated) else 130
     for warning in summary.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
+        err(f"warning: {warning}")
     if not args.quiet:
-        sys.stdout.write(f"{summary.line()}\nindex: {db_path}\n")
+        out_lines([summary.line(), f"index: {db_path}"])
     return 0
 
 
@@ -178,7 +178,7 @@ def _export(db_path: Path, out: str | None) -> int:
     files = load_index(db_path)
     emit(out, dumps(files), "the snapshot")
     if not to_stdout(out):
-        sys.stderr.write(f"wrote {len(files)} files to {out}\n")
+        err(f"wrote {len(files)} files to {out}")
     return 0
 
 
@@ -201,5 +201,5 @@ def _stats(db_path: Path) -> int:
     total = sum(row[1] for row in counts.values())
     lines.append(f"{'total':<{width}}  {len(files):>7}  {total:>15}")
     lines.append(f"{len(hashes)} distinct contents in {os.fspath(db_path)}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    out_lines(lines)
     return 0

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from comfydock_rules.commands.source import add_index_arguments
+from comfydock_rules.commands.streams import err, out_lines, stdout_text
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.index.query import SORT_KEYS
+from comfydock_rules.printable import inert_json
 
 if TYPE_CHECKING:
     from comfydock_rules.index.duplicates import DuplicateGroup, Duplicates
@@ -91,9 +93,10 @@ def _emit(args: argparse.Namespace, command: str, data: Callable[[], dict[str, A
     """JSON or text, only the one asked for computed."""
     if args.format == "json":
         document = {"version": VERSION, "command": command, **data()}
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        stdout_text(inert_json(json.dumps(document, indent=2, sort_keys=True,
+                                          ensure_ascii=False)) + "\n")
     else:
-        sys.stdout.write("".join(line + "\n" for line in text()))
+        out_lines(text())
 
 
 def _size(count: int) -> str:
@@ -250,7 +253,7 @@ def _run_orphans(args: argparse.Namespace) -> int:
                     "(choose one first)")
     _emit(args, "models orphans", lambda: data, lambda: text)
     if unread:
-        sys.stderr.write(f"comfydock-rules: {len(unread)} workflow(s) could not be read; files "
-                         "they use may be listed\n")
+        err(f"comfydock-rules: {len(unread)} workflow(s) could not be read; files "
+            "they use may be listed")
         return 1
     return 0

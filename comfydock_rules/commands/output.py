@@ -3,10 +3,9 @@ for `-` (or no file at all), the convention of the tools users know."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from comfydock_rules.errors import ToolInputError
+from comfydock_rules.commands.streams import stdout_text
 
 STDOUT = "-"
 
@@ -19,14 +18,9 @@ def emit(target: str | Path | None, text: str, what: str) -> None:
     """`text` on stdout when `target` is None or '-', else into the file `target` (parent
     folders created), never half written."""
     if to_stdout(target):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        stdout_text(text)
         return
-    from comfydock_rules.atomic import write_text
+    from comfydock_rules.atomic import write_atomic
 
     assert target is not None
-    try:
-        write_text(Path(target), text, make_parents=True)
-    except OSError as exc:
-        raise ToolInputError(f"cannot write {what}: {exc.strerror or exc}",
-                             path=str(target)) from None
+    write_atomic(Path(target), text, what=what, make_parents=True)

@@ -5,12 +5,12 @@ resolutions. One place, so every command sees exactly what `check` reports."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comfydock_rules.commands.streams import err
 from comfydock_rules.errors import ToolInputError
 
 if TYPE_CHECKING:
@@ -52,32 +52,35 @@ def load_rules(args: argparse.Namespace, config: Config, *, quiet: bool) -> Rule
     ruleset = load_ruleset(getattr(args, "rules", None) or config.rules)
     if not quiet:
         for warning in ruleset.warnings:
-            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+            err(f"comfydock-rules: warning: {warning}")
     return ruleset
 
 
-def read_workflows(paths: Sequence[str], ruleset: RuleSet) -> Read:
+def read_workflows(paths: Sequence[str], ruleset: RuleSet, *, quiet: bool = False) -> Read:
     """Every workflow under `paths` read; an unreadable one is printed on stderr and kept as a
-    ReadProblem, the others still read."""
+    ReadProblem, the others still read. Entries of folders that are not read (named pipes,
+    links out of the folder) are warned about unless `quiet`."""
     from comfydock_rules.errors import WorkflowReadError
     from comfydock_rules.report.core import ReadProblem
-    from comfydock_rules.workflow.files import expand_paths
+    from comfydock_rules.workflow.files import list_workflows
     from comfydock_rules.workflow.read import read_workflow
 
-    workflows = expand_paths(paths)
+    listed = list_workflows(paths)
+    workflows = listed.files
+    if not quiet:
+        for warning in listed.warnings:
+            err(f"comfydock-rules: warning: {warning}")
     if not workflows:
         # A CI job pointed at the wrong folder would otherwise pass without checking anything.
-        sys.stderr.write(
-            "comfydock-rules: warning: no workflow files (.json, .png, .webp) under "
-            + ", ".join(paths) + "\n"
-        )
+        err("comfydock-rules: warning: no workflow files (.json, .png, .webp) under "
+            + ", ".join(paths))
     refs: list[ModelRef] = []
     errors: list[ReadProblem] = []
     for path, display in workflows:
         try:
             refs.extend(read_workflow(path, display, ruleset))
         except WorkflowReadError as exc:
-            sys.stderr.write(f"{exc}\n" if exc.path else f"{display}: {exc}\n")
+            err(str(exc) if exc.path else f"{display}: {exc}")
             errors.append(ReadProblem(display, exc.message, exc.line, exc.column))
     return Read(tuple(workflows), tuple(refs), tuple(errors))
 
@@ -99,7 +102,7 @@ def resolve_paths(args: argparse.Namespace, paths: Sequence[str], *,
     ruleset = load_rules(args, config, quiet=quiet)
     known = known_folders(ruleset)
     check_workflow_paths(paths, known)
-    read = read_workflows(paths, ruleset)
+    read = read_workflows(paths, ruleset, quiet=quiet)
     index = index_path(args, config, quiet=quiet, known=known)
     files = tuple(load_index(index))
     if options is None:

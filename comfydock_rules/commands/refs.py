@@ -14,13 +14,13 @@ type, but the value looks like a model file).
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from typing import Any
 
+from comfydock_rules.commands.streams import err
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.model import ModelRef, RuleSet
-from comfydock_rules.printable import printable
+from comfydock_rules.printable import inert_json, printable
 
 
 def load_rules(files: Sequence[str]) -> RuleSet:
@@ -136,20 +136,23 @@ def format_json(refs: Sequence[ModelRef]) -> str:
     import json
 
     records = [ref_record(ref) for ref in refs]
-    return json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return inert_json(json.dumps(records, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     from comfydock_rules.commands.roots import check_workflow_paths, known_folders
-    from comfydock_rules.workflow.files import expand_paths
+    from comfydock_rules.workflow.files import list_workflows
     from comfydock_rules.workflow.read import read_workflow
 
     rules = load_rules(args.rules)
     if not args.quiet:
         for warning in rules.warnings:
-            sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+            err(f"comfydock-rules: warning: {warning}")
     check_workflow_paths(args.paths, known_folders(rules))
-    files = expand_paths(args.paths)
+    listed = list_workflows(args.paths)
+    for warning in listed.warnings:
+        err(f"comfydock-rules: warning: {warning}")
+    files = listed.files
     refs: list[ModelRef] = []
     failed = 0
     for path, display in files:
@@ -157,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             refs.extend(read_workflow(path, display, rules))
         except WorkflowReadError as exc:
             failed += 1
-            sys.stderr.write(f"comfydock-rules: error: {exc}\n")
+            err(f"comfydock-rules: error: {exc}")
     if not args.quiet:
         from comfydock_rules.commands.output import emit
 

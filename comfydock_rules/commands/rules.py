@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from comfydock_rules.commands.streams import err, out_lines
 from comfydock_rules.errors import ToolInputError
 
 EPILOG = """\
@@ -90,7 +91,7 @@ def _error_line(exc: ToolInputError) -> str:
     text = f"{loc}: error: {exc.message}" if loc else f"error: {exc.message}"
     if exc.hint:
         text += f" ({exc.hint})"
-    return text + "\n"
+    return text
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -115,22 +116,21 @@ def run_validate(args: argparse.Namespace) -> int:
                      else build([display], builtin=not args.no_builtin))
             doc = load_file(path, display)
         except ToolInputError as exc:
-            sys.stderr.write(_error_line(exc))
+            err(_error_line(exc))
             failed = True
             continue
         problems = schema_problems(doc)
         for where, message in problems:
             line, col = position_of(doc, where)
-            sys.stderr.write(f"{display}:{line}:{col}: error: does not match the schema: "
-                             f"{message}\n")
+            err(f"{display}:{line}:{col}: error: does not match the schema: {message}")
             failed = True
         warnings.extend(w for w in built.ruleset.warnings if w not in warnings)
         if not problems:
             rules = built.ruleset
-            sys.stdout.write(f"{display}: ok ({len(rules.nodes)} node types, "
-                             f"{len(rules.patterns)} patterns with what it extends)\n")
+            out_lines([f"{display}: ok ({len(rules.nodes)} node types, "
+                       f"{len(rules.patterns)} patterns with what it extends)"])
     for warning in warnings:
-        sys.stderr.write(f"{warning}\n")
+        err(warning)
     return 2 if failed else 0
 
 
@@ -141,11 +141,10 @@ def run_explain(args: argparse.Namespace) -> int:
     built = build(_rule_files(args))
     lines = explain(built, args.node_type)
     if lines is None:
-        sys.stderr.write(f"comfydock-rules: no rule covers node type '{args.node_type}'"
-                         f"{suggestion(built, args.node_type)}; add one with "
-                         "'comfydock-rules rules add-node'\n")
+        err(f"comfydock-rules: no rule covers node type '{args.node_type}'"
+            f"{suggestion(built, args.node_type)}; add one with 'comfydock-rules rules add-node'")
         return 1
-    sys.stdout.write("\n".join(lines) + "\n")
+    out_lines(lines)
     return 0
 
 
@@ -154,7 +153,7 @@ def run_list(args: argparse.Namespace) -> int:
     from comfydock_rules.rules.explain import listing
 
     built = build(_rule_files(args))
-    sys.stdout.write("\n".join(listing(built)) + "\n")
+    out_lines(listing(built))
     return 0
 
 
@@ -169,6 +168,6 @@ def run_add_node(args: argparse.Namespace) -> int:
         raise ToolInputError(f"rules add-node: --widget {args.widget}: expected an index >= 0")
     add_node_slot(Path(args.file), args.node_type, widget=args.widget, input_name=args.input,
                   directories=args.directory, extensions=args.extension, source=args.source)
-    sys.stdout.write(f"{args.file}: added {args.node_type} slot "
-                     f"(widget {args.widget}, input {args.input})\n")
+    out_lines([f"{args.file}: added {args.node_type} slot "
+               f"(widget {args.widget}, input {args.input})"])
     return 0

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comfydock_rules.commands.streams import err, out_lines
 from comfydock_rules.errors import ToolInputError
 
 if TYPE_CHECKING:  # the pipeline stages are imported when a command runs
@@ -130,10 +131,8 @@ def run_generate(args: argparse.Namespace) -> int:
     built = build(_rule_files(args))
     rules = built.ruleset
     lists = _folder_lists(args, info, rules)
-    from comfydock_rules.printable import printable
-
     for warning in lists.warnings:
-        sys.stderr.write(f"comfydock-rules: warning: {printable(warning)}\n")
+        err(f"comfydock-rules: warning: {warning}")
     manifest = None
     if args.probe:
         from comfydock_rules.rules.probe import read_manifest
@@ -143,13 +142,13 @@ def run_generate(args: argparse.Namespace) -> int:
                    probes_name=Path(args.probe).name if args.probe else "",
                    directories=_probe_directories(rules.directories, manifest))
     for report in gen.reports:
-        sys.stderr.write(f"comfydock-rules: probe: {printable(report)}\n")
+        err(f"comfydock-rules: probe: {report}")
     skipped = {(node, raw.input) for node, raws in built.skipped.items() for raw in raws}
     changes = compare(gen, rules, skipped)
     text = render(gen, changes, rules, everything=args.all, dump_name=dump.name)
     check_layer(load_text(text, "<generated>"), "<generated>")  # never write a broken file
     if args.diff:
-        sys.stdout.write("\n".join(diff_lines(gen, changes)) + "\n")
+        out_lines(diff_lines(gen, changes))
     output = args.output if args.output else (None if args.diff else "-")
     if output is not None:
         from comfydock_rules.commands.output import emit
@@ -159,8 +158,8 @@ def run_generate(args: argparse.Namespace) -> int:
     unclear = sum(1 for v in gen.verdicts if v.kind == "unclear")
     empty = sum(1 for v in gen.verdicts if v.kind == "empty")
     where = f"wrote {output}: " if output not in (None, "-") else ""
-    sys.stderr.write(f"comfydock-rules: {where}{slots} inputs matched a folder, {unclear} "
-                     f"unclear, {empty} with empty lists ({lists.origin})\n")
+    err(f"comfydock-rules: {where}{slots} inputs matched a folder, {unclear} "
+        f"unclear, {empty} with empty lists ({lists.origin})")
     return 0
 
 
@@ -224,20 +223,20 @@ def run_probe(args: argparse.Namespace) -> int:
         raise
     files = sum(len(p.files) for p in manifest.probes)
     plural = "" if len(roots) == 1 else "s"
-    sys.stdout.write(f"{args.manifest}: {files} probe files ({len(manifest.probes)} folders "
-                     f"of {len(roots)} root{plural}, token {manifest.token})\n")
-    for line in manifest.skipped:
-        sys.stdout.write(f"  skipped {line}\n")
-    sys.stdout.write("Refresh ComfyUI (press r in the browser, or restart it) and save the "
-                     "body of GET /object_info, e.g.\n  curl -o object_info.json "
-                     "http://127.0.0.1:8188/object_info\nthen: comfydock-rules rules generate "
-                     f"--object-info object_info.json --probe {args.manifest}\n")
+    lines = [f"{args.manifest}: {files} probe files ({len(manifest.probes)} folders "
+             f"of {len(roots)} root{plural}, token {manifest.token})"]
+    lines += [f"  skipped {line}" for line in manifest.skipped]
+    lines += ["Refresh ComfyUI (press r in the browser, or restart it) and save the "
+              "body of GET /object_info, e.g.", "  curl -o object_info.json "
+              "http://127.0.0.1:8188/object_info", "then: comfydock-rules rules generate "
+              f"--object-info object_info.json --probe {args.manifest}"]
     if not args.wait:
-        sys.stdout.write(f"Remove the probes afterwards: comfydock-rules rules probe --remove "
-                         f"--manifest {args.manifest}\n")
+        lines.append("Remove the probes afterwards: comfydock-rules rules probe --remove "
+                     f"--manifest {args.manifest}")
+        out_lines(lines)
         return 0
-    sys.stdout.write("Press Enter when object_info is saved; the probes are then removed.\n")
-    sys.stdout.flush()
+    lines.append("Press Enter when object_info is saved; the probes are then removed.")
+    out_lines(lines)
     import signal
 
     def _stop(signum: int, frame: object) -> None:
@@ -261,8 +260,8 @@ def _remove(manifest: object, path: Path) -> int:
     problems = probes.remove_probes(manifest)
     _write_manifest(replace(manifest, removed=True), path)
     for problem in problems:
-        sys.stderr.write(f"comfydock-rules: warning: {problem}\n")
-    sys.stdout.write(f"{path}: probes removed ({len(problems)} left alone)\n")
+        err(f"comfydock-rules: warning: {problem}")
+    out_lines([f"{path}: probes removed ({len(problems)} left alone)"])
     return 1 if problems else 0
 
 

@@ -5,11 +5,11 @@ roots indexed on the fly (into `--db` or a cache database of their own), or the 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from comfydock_rules.commands.streams import err
 from comfydock_rules.errors import ToolInputError
 
 if TYPE_CHECKING:
@@ -83,14 +83,14 @@ def index_path(args: argparse.Namespace, config: Config, *, quiet: bool = False,
             # Printed under --quiet too: it explains why every reference then fails.
             wrong = root_warning(Path(given), given, known)
             if wrong:
-                sys.stderr.write(f"comfydock-rules: warning: {wrong}\n")
+                err(f"comfydock-rules: warning: {wrong}")
         for yaml_path in extra:
             roots.extend(_extra_roots(Path(yaml_path)))
         db_path = Path(db) if db else models_db_path(roots_given, extra)
         indexed = update_index(roots, db_path)
         if not quiet:
             for warning in indexed.warnings:
-                sys.stderr.write(f"comfydock-rules: warning: {warning}\n")
+                err(f"comfydock-rules: warning: {warning}")
         return db_path
     from comfydock_rules.paths import default_db_path
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import ModelFile
+from comfydock_rules.printable import inert_json
 
 FORMAT = "comfydock-rules-index"
 VERSION = 1
@@ -34,7 +35,8 @@ def snapshot_document(files: Iterable[ModelFile]) -> dict[str, Any]:
 
 
 def dumps(files: Iterable[ModelFile]) -> str:
-    return json.dumps(snapshot_document(files), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(snapshot_document(files), indent=1, sort_keys=True, ensure_ascii=False)
+    return inert_json(text) + "\n"
 
 
 def _bad(path: Path, message: str) -> ToolInputError:

@@ -267,16 +267,11 @@ def check_writable(path: Path, display: str) -> None:
 
 
 def atomic_write(path: Path, text: str, display: str) -> None:
-    """Write through a temporary file in the same folder and os.replace, keeping the mode."""
-    from comfydock_rules.atomic import write_text
+    """Through the one atomic writer (comfydock_rules/atomic.py), keeping the file's mode."""
+    from comfydock_rules.atomic import write_atomic
 
     target = path.resolve() if path.is_symlink() else path
     check_writable(target, display)
-    try:
-        write_text(path, text)
-    except OSError as exc:
-        raise ToolInputError(
-            f"cannot write the pyproject: {exc.strerror or exc}; it was not changed",
-            path=display,
-            hint="check the folder's permissions, or write the change with --patch FILE",
-        ) from None
+    write_atomic(target, text, what="the pyproject", display=display,
+                 hint="check the folder's permissions and free space, or write the change "
+                 "with --patch FILE")

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from comfydock_rules.model import Candidate, ModelFile, Resolution
+from comfydock_rules.printable import inert_json
 from comfydock_rules.report.core import (
     REPORT_VERSION,
     Report,
@@ -84,4 +85,5 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return json.dumps(report_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(report_dict(report), indent=2, sort_keys=True, ensure_ascii=False)
+    return inert_json(text) + "\n"

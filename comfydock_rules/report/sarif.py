@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
+from comfydock_rules.printable import inert_json
 from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
 from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
 
@@ -151,4 +152,5 @@ def sarif_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    return json.dumps(sarif_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(sarif_dict(report), indent=2, sort_keys=True, ensure_ascii=False)
+    return inert_json(text) + "\n"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from comfydock_rules.extensions import extension_of, format_twins
+from comfydock_rules.limits import MAX_NAME_CHARS
 from comfydock_rules.model import (
     Candidate,
     Flag,
@@ -218,6 +219,11 @@ class Engine:
         # loads from, and a look-alike from any directory is a guess, not a candidate
         if slot is None:
             return finish(_Outcome("missing", None, None, None))
+        if len(basename) > MAX_NAME_CHARS:
+            # No file system holds such a name; comparing it would only cost time.
+            return finish(_Outcome("missing", None, None, None, messages=(
+                f"the file name is {len(basename):,} characters long, more than the "
+                f"{MAX_NAME_CHARS} any file system allows; not compared with the index",)))
         # a file named as written elsewhere takes one of the candidate places
         room = MAX_CANDIDATES - (1 if elsewhere else 0)
         return finish(self._similar(value, directories, loadable, policy, room,

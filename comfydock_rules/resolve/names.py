@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from comfydock_rules.extensions import canonical_extension, extension_of, strip_model_extension
+from comfydock_rules.limits import MAX_NAME_CHARS
 
 PRECISION = "precision"
 VERSION = "version"
@@ -55,6 +56,8 @@ _SUFFIX_STRONG = re.compile(
     r"(?:\s*\(\d{1,3}\)|\s*-\s*copy(?:\s*\(\d{1,3}\))?|\s+copy)$", re.IGNORECASE)
 # A bare "_1" or, after a letter, "-1" (Safari's "name-2"): after a digit, "-1" is part of a
 # version more often than not (`sd-v1-5`, `lotus-depth-d-v1-1`).
+_SUFFIX_TAIL = 32
+"""Characters at the end of a stem a download suffix is looked for in (` - Copy (123)` is 13)."""
 _SUFFIX_WEAK = re.compile(r"_\d$|(?<=[^\W\d_])-\d$")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _QUANT = re.compile(
@@ -142,10 +145,19 @@ def alnum(text: str) -> str:
     return _NON_ALNUM.sub("", text.casefold())
 
 
+def _stem_of(name: str) -> str:
+    """The file name's stem, at most MAX_NAME_CHARS long: no file system holds a longer name,
+    and the matcher's work per name stays bounded whatever a workflow writes."""
+    return strip_model_extension(name.replace("\\", "/").rsplit("/", 1)[-1])[:MAX_NAME_CHARS]
+
+
 def suffix_start(stem: str) -> int:
     """Where a download suffix starts in `stem`, or -1 (cheap tests before the regexes)."""
     if stem.endswith(")") or stem[-4:].casefold() == "copy":
-        found = _SUFFIX_STRONG.search(stem)
+        # Searched in the tail only: a suffix is a few characters, and a search over the whole
+        # stem would retry `\s*` from every position (quadratic in a run of spaces).
+        offset = max(0, len(stem) - _SUFFIX_TAIL)
+        found = _SUFFIX_STRONG.search(stem, offset)
         return found.start() if found else -1
     if len(stem) > 2 and stem[-1].isdigit() and (
             stem[-2] == "_" or (stem[-2] == "-" and stem[-3].isalpha())):
@@ -156,7 +168,7 @@ def suffix_start(stem: str) -> int:
 def spelling(name: str) -> tuple[str, str, frozenset[str]]:
     """(skeleton, core, blocking keys) of a file name: the cheap part of `normalize`, for
     lookup tables over every file of a directory without tokenising each name."""
-    stem = strip_model_extension(name.replace("\\", "/").rsplit("/", 1)[-1])
+    stem = _stem_of(name)
     cut = suffix_start(stem)
     runs = _RAW_KEY.findall(stem)
     skeleton = "".join(runs).casefold()
@@ -192,20 +204,24 @@ def normalize(name: str) -> Name:
     stem = strip_model_extension(base)
     if stem == base:
         ext = ""
+    stem = stem[:MAX_NAME_CHARS]
     cut = suffix_start(stem)
     strong = cut >= 0 and not _SUFFIX_WEAK.search(stem)
     core = alnum(stem[:cut]) if cut >= 0 else ""
     tokens = tokenize(stem[:cut] if strong else stem)
     classes: dict[str, set[str]] = {
         PRECISION: set(), VERSION: set(), SIZE: set(), VARIANT: set(), WORDS: set()}
+    next_count: dict[tuple[str, str], int] = {}
     for token in tokens:
         cls = token_class(token) or WORDS
         value = _version_form(token) if cls == VERSION else token
         # A repeated token counts again (`wan_Wan21_...` is not `Wan21_...`): the second
-        # occurrence is kept as `wan×2`.
-        n = 1
-        while value in classes[cls]:
-            n += 1
+        # occurrence is kept as `wan×2`. Only this token adds `token×n` values, and it adds
+        # them in order, so the next free n is remembered instead of searched for (a name of
+        # one token repeated would otherwise cost quadratic time).
+        if value in classes[cls]:
+            n = next_count.get((cls, token), 2)
+            next_count[(cls, token)] = n + 1
             value = f"{token}×{n}"
         classes[cls].add(value)
     return Name(

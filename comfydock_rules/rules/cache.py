@@ -10,7 +10,6 @@ code. Writing it is best effort: a read-only cache folder only costs the speed-u
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from comfydock_rules import __version__
+from comfydock_rules.errors import ToolInputError
 from comfydock_rules.model import MatchPolicy, RuleSet, Slot, gate_words
 from comfydock_rules.paths import blake2b, cache_dir
 from comfydock_rules.resources import rules_dir
@@ -100,14 +100,12 @@ def write_cache(cache: Path, key: str, ruleset: RuleSet) -> bool:
     body = json.dumps(_encode(ruleset), ensure_ascii=False, separators=(",", ":")).encode()
     header = {"digest": blake2b(body, digest_size=16).hexdigest(), "format": FORMAT,
               "key": key, "version": VERSION}
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    from comfydock_rules.atomic import write_atomic
+
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(json.dumps(header, sort_keys=True).encode() + b"\n" + body)
-        os.replace(tmp, cache)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        write_atomic(cache, json.dumps(header, sort_keys=True).encode() + b"\n" + body,
+                     what="the rules cache", make_parents=True)
+    except ToolInputError:
         return False
     return True
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from comfydock_rules.atomic import write_atomic
 from comfydock_rules.errors import ToolInputError
 from comfydock_rules.rules.check import check_layer
 from comfydock_rules.rules.yaml import load_text
@@ -70,13 +71,7 @@ def add_node_slot(path: Path, node_type: str, *, widget: int | None, input_name:
     yaml.dump(doc, out)
     new_text = out.getvalue()
     check_layer(load_text(new_text, display), display)
-    from comfydock_rules.atomic import write_text
-
-    try:
-        write_text(path, new_text)
-    except OSError as exc:
-        raise ToolInputError(f"cannot write the rule file: {exc.strerror or exc}; it was not "
-                             "changed", display) from None
+    write_atomic(path, new_text, what="the rule file", display=display)
     return new_text
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from comfydock_rules.errors import WorkflowReadError
+from comfydock_rules.limits import MAX_JSON_ITEMS, Refused, check_json_items
 
 # A `"nodes": [` key. A match whose opening quote is escaped lies inside a string and is skipped.
 _NODES_KEY = re.compile(r'"nodes"\s*:\s*\[')
@@ -46,7 +47,14 @@ def decode_text(data: bytes, display: str, what: str = "") -> str:
 
 
 def parse_json(text: str, display: str, what: str = "") -> Any:
-    """`json.loads`, with every failure turned into a one-line WorkflowReadError."""
+    """`json.loads`, with every failure turned into a one-line WorkflowReadError; a text that
+    would parse into more than MAX_JSON_ITEMS values is refused before it is parsed."""
+    try:
+        check_json_items(text, MAX_JSON_ITEMS, "JSON")
+    except Refused as exc:
+        raise WorkflowReadError(
+            f"{what}{exc}, more than a workflow holds; not read", display,
+            hint="docs/security.md lists the bounds") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -109,16 +117,28 @@ def _escaped(text: str, quote: int) -> bool:
     return backslashes % 2 == 1
 
 
+def _fingerprint(elements: list[Any]) -> int | None:
+    """A hash of the array's JSON text: equal arrays hash equal, so matching is a dict lookup
+    (an equality test then confirms it)."""
+    try:
+        return hash(json.dumps(elements, ensure_ascii=False, check_circular=False))
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
 class NodeLines:
     """Lines where the elements of each `"nodes": [...]` array of a JSON text start.
 
     Built on first use; `lines_of` matches a parsed node list to its array in the text by
-    equality, so duplicate keys or odd nesting give None rather than a wrong line.
+    content, so duplicate keys or odd nesting give None rather than a wrong line. Each part of
+    the text is decoded once: a `"nodes"` array inside another one (never a graph the reader
+    walks) is not decoded again, and arrays are matched through a dict keyed by their content,
+    not by comparing each list with each array.
     """
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._arrays: list[tuple[list[Any], list[int]]] | None = None
+        self._arrays: dict[int, list[tuple[list[Any], list[int]]]] | None = None
         self._cache: dict[int, list[int] | None] = {}
 
     def lines_of(self, nodes: list[Any]) -> list[int] | None:
@@ -128,20 +148,22 @@ class NodeLines:
         if self._arrays is None:
             self._arrays = self._scan()
         found: list[int] | None = None
-        for elements, lines in self._arrays:
+        fingerprint = _fingerprint(nodes)
+        for elements, lines in self._arrays.get(fingerprint, ()) if fingerprint is not None else ():
             if len(elements) == len(nodes) and elements == nodes:
                 found = lines
                 break
         self._cache[key] = found
         return found
 
-    def _scan(self) -> list[tuple[list[Any], list[int]]]:
+    def _scan(self) -> dict[int, list[tuple[list[Any], list[int]]]]:
         text = self._text
         scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
         arrays: list[tuple[list[Any], list[int]]] = []
         offsets: list[tuple[int, int, int]] = []  # (offset, array number, element number)
+        decoded_to = 0  # the end of the last array decoded: matches before it lie inside it
         for match in _NODES_KEY.finditer(text):
-            if _escaped(text, match.start()):
+            if match.start() < decoded_to or _escaped(text, match.start()):
                 continue
             elements: list[Any] = []
             starts: list[int] = []
@@ -156,6 +178,7 @@ class NodeLines:
                         idx = _skip_ws(text, idx + 1)
             except (StopIteration, ValueError, RecursionError):
                 continue
+            decoded_to = idx
             number = len(arrays)
             arrays.append((elements, [0] * len(starts)))
             offsets.extend((start, number, i) for i, start in enumerate(starts))
@@ -166,4 +189,9 @@ class NodeLines:
             line += text.count("\n", previous, offset)
             previous = offset
             arrays[number][1][i] = line
-        return arrays
+        by_content: dict[int, list[tuple[list[Any], list[int]]]] = {}
+        for elements, lines in arrays:
+            fingerprint = _fingerprint(elements)
+            if fingerprint is not None:
+                by_content.setdefault(fingerprint, []).append((elements, lines))
+        return by_content

@@ -12,11 +12,11 @@ import struct
 import zlib
 
 from comfydock_rules.errors import WorkflowReadError
+from comfydock_rules.limits import MAX_EMBEDDED_TEXT_BYTES, MAX_EXIF_ENTRIES, size_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYS: tuple[str, ...] = ("workflow", "prompt")
 """Preference order: the UI graph carries more (subgraphs, modes, declared models)."""
-_MAX_TEXT = 256 * 1024 * 1024
 
 
 def is_png(data: bytes) -> bool:
@@ -30,11 +30,13 @@ def is_webp(data: bytes) -> bool:
 def _inflate(data: bytes, display: str, chunk: str) -> bytes:
     try:
         inflater = zlib.decompressobj()
-        out = inflater.decompress(data, _MAX_TEXT)
+        out = inflater.decompress(data, MAX_EMBEDDED_TEXT_BYTES)
     except zlib.error as exc:
         raise WorkflowReadError(f"corrupt compressed {chunk} chunk: {exc}", display) from None
     if inflater.unconsumed_tail:
-        raise WorkflowReadError(f"{chunk} chunk inflates to more than 256 MiB", display)
+        raise WorkflowReadError(
+            f"{chunk} chunk inflates to more than {size_text(MAX_EMBEDDED_TEXT_BYTES)}, "
+            "more than a workflow needs; not read", display)
     return out
 
 
@@ -121,19 +123,27 @@ def _riff_chunks(data: bytes, display: str) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-def _exif_strings(exif: bytes) -> list[str]:
-    """ASCII values of IFD0 (the tags ComfyUI writes); empty when the TIFF structure is odd."""
-    if exif.startswith(b"Exif\0\0"):
-        exif = exif[6:]
-    if len(exif) < 8 or exif[:2] not in (b"II", b"MM"):
-        return []
-    order = "<" if exif[:2] == b"II" else ">"
-    (ifd,) = struct.unpack(order + "I", exif[4:8])
+_PREFIXES = tuple((key, f"{key}:".encode()) for key in KEYS)
+
+
+def _exif_texts(exif: bytes, found: dict[str, str]) -> None:
+    """ASCII values `workflow:...` / `prompt:...` of IFD0 (the tags ComfyUI writes) into
+    `found`, the first of each key; nothing when the TIFF structure is odd.
+
+    Only the values that start with a wanted key are copied, and only the first of each: many
+    entries pointing at one large value cost one comparison each, not one copy each. At most
+    MAX_EXIF_ENTRIES entries are looked at (ComfyUI writes one per key).
+    """
+    start = 6 if exif.startswith(b"Exif\0\0") else 0
+    if len(exif) < start + 8 or exif[start : start + 2] not in (b"II", b"MM"):
+        return
+    order = "<" if exif[start : start + 2] == b"II" else ">"
+    (ifd,) = struct.unpack(order + "I", exif[start + 4 : start + 8])
+    ifd += start
     if ifd + 2 > len(exif):
-        return []
+        return
     (count,) = struct.unpack(order + "H", exif[ifd : ifd + 2])
-    values: list[str] = []
-    for i in range(count):
+    for i in range(min(count, MAX_EXIF_ENTRIES)):
         entry = ifd + 2 + 12 * i
         if entry + 12 > len(exif):
             break
@@ -141,24 +151,26 @@ def _exif_strings(exif: bytes) -> list[str]:
         if kind != 2:  # ASCII
             continue
         if n <= 4:
-            raw = exif[entry + 8 : entry + 8 + n]
+            begin = entry + 8
         else:
             (offset,) = struct.unpack(order + "I", exif[entry + 8 : entry + 12])
-            raw = exif[offset : offset + n]
-        values.append(raw.rstrip(b"\0").decode("utf-8", errors="replace"))
-    return values
+            begin = start + offset
+        end = min(begin + n, len(exif))
+        for key, prefix in _PREFIXES:
+            if key not in found and exif.startswith(prefix, begin, end):
+                raw = exif[begin + len(prefix) : end]
+                found[key] = raw.rstrip(b"\0").decode("utf-8", errors="replace")
+                break
+        if len(found) == len(KEYS):
+            return
 
 
 def webp_texts(data: bytes, display: str) -> dict[str, str]:
     """EXIF strings `workflow:...` / `prompt:...` of a WebP file."""
     found: dict[str, str] = {}
     for fourcc, body in _riff_chunks(data, display):
-        if fourcc != b"EXIF":
-            continue
-        for value in _exif_strings(body):
-            key, sep, rest = value.partition(":")
-            if sep and key in KEYS and key not in found:
-                found[key] = rest
+        if fourcc == b"EXIF":
+            _exif_texts(body, found)
     return found
 
 

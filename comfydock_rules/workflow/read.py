@@ -23,6 +23,7 @@ from typing import Any
 
 from comfydock_rules.errors import WorkflowReadError
 from comfydock_rules.extensions import has_model_extension
+from comfydock_rules.limits import MAX_EXPANDED_NODES, MAX_WORKFLOW_BYTES, Refused, read_regular
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
 from comfydock_rules.printable import printable
 from comfydock_rules.workflow import images
@@ -47,7 +48,9 @@ def read_workflow(path: Path, display: str, rules: RuleSet) -> tuple[ModelRef, .
     """All references of one file, sorted; WorkflowReadError (and nothing else) when unreadable."""
     try:
         try:
-            data = path.read_bytes()
+            data = read_regular(path, MAX_WORKFLOW_BYTES, "workflow file")
+        except Refused as exc:
+            raise WorkflowReadError(f"cannot read the file: {exc}", display) from None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise WorkflowReadError(f"cannot read the file: {reason}", display) from None
@@ -191,6 +194,8 @@ class _UiReader:
         self.lines = lines
         self.refs: list[ModelRef] = []
         self.declared = workflow_declared(doc)
+        self.expanded = 0
+        """Nodes visited so far, over every subgraph and group node instance (`expand`)."""
         self.subgraphs: dict[str, list[Any]] = {}
         definitions = doc.get("definitions")
         subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
@@ -210,6 +215,20 @@ class _UiReader:
         self._graph(self.doc["nodes"], "", 0, ())
         return self.refs
 
+    def expand(self, count: int, nodes: list[Any], index: int, path: str) -> None:
+        """Count `count` more nodes against MAX_EXPANDED_NODES: the one budget of a workflow's
+        expansion. Every walk over the nodes of an instance (subgraph, group node) counts here,
+        so definitions that instantiate each other many times over (2 instances of 2 instances
+        of ... 40 deep) stop at the bound instead of expanding exponentially."""
+        self.expanded += count
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise WorkflowReadError(
+                f"the subgraph and group node instances expand to more than "
+                f"{MAX_EXPANDED_NODES:,} nodes (at node {printable(path)}); not read",
+                self.display, self._where(nodes, index),
+                hint="a real workflow expands to a few hundred nodes; docs/security.md lists "
+                "the bounds")
+
     def _line(self, nodes: list[Any], index: int) -> int | None:
         if self.lines is None:
             return None
@@ -221,7 +240,11 @@ class _UiReader:
         return self._line(nodes, index)
 
     def _graph(self, nodes: list[Any], prefix: str, outer_mode: int,
-               stack: tuple[str, ...]) -> None:
+               stack: tuple[str, ...], instance: tuple[list[Any], int] | None = None) -> None:
+        if instance is not None:
+            self.expand(len(nodes), instance[0], instance[1], prefix.rstrip(":"))
+        else:
+            self.expand(len(nodes), nodes, 0, "the root graph")
         for index, node in enumerate(nodes):
             if not isinstance(node, dict):
                 where = "graph " + printable(stack[-1]) if stack else "the workflow"
@@ -249,8 +272,9 @@ class _UiReader:
                         f"subgraph {printable(node_type)} contains itself (node {printable(path)})",
                         self.display, self._where(nodes, index))
                 self._graph(self.subgraphs[node_type], path + ":", effective,
-                            (*stack, node_type))
+                            (*stack, node_type), (nodes, index))
             elif node_type.startswith(_GROUP_PREFIXES) and node_type[9:] in self.groups:
+                self.expand(len(self.groups[node_type[9:]]), nodes, index, path)
                 self._group(node, self.groups[node_type[9:]], path, effective)
             else:
                 self._node(node, node_type, path, effective, nodes, index, None)

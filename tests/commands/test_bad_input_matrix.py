@@ -190,13 +190,15 @@ def test_unicode_and_control_characters_in_values_and_types(
 
 
 def test_fifty_megabyte_workflow(run_cli: RunCli, tmp_path: Path, snapshot: Path) -> None:
-    filler = "x" * 400
+    # 20,000 nodes (a hundred times a large real workflow) holding long strings: big in bytes,
+    # well inside the bound on parsed values (limits.MAX_JSON_ITEMS).
+    filler = "x" * 2500
     nodes = [
-        {"id": i, "type": "CheckpointLoaderSimple" if i % 100 == 0 else "KSampler",
+        {"id": i, "type": "CheckpointLoaderSimple" if i % 20 == 0 else "KSampler",
          "pos": [i, i], "size": [300, 100], "flags": {}, "order": i, "mode": 0,
          "properties": {"Node name for S&R": filler},
-         "widgets_values": [f"m{i % 7}.safetensors" if i % 100 == 0 else 1, "euler", 1.0]}
-        for i in range(100_000)
+         "widgets_values": [f"m{i % 7}.safetensors" if i % 20 == 0 else 1, "euler", 1.0]}
+        for i in range(20_000)
     ]
     text = json.dumps({"nodes": nodes, "links": [], "version": 0.4}, indent=1)
     assert len(text) > 50_000_000
