@@ -8,7 +8,8 @@ Text output, one line per reference:
 field inside an object value follows as `.key`. VALUE is printed as a JSON string when it
 contains spaces, quotes or control characters. FLAGS: `bypassed` (mode 4), `muted` (mode 2),
 `off` (an entry switched off inside a dict-shaped widget), `no_rule` (no rule covers the node
-type, but the value looks like a model file).
+type, but the value looks like a model file), `host H` (a widget promoted to subgraph node H,
+whose value runs) and `host H: interior default` (H stores no value: the interior one runs).
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ def flags(ref: ModelRef) -> list[str]:
         out.append("off")
     if ref.slot is None:
         out.append("no_rule")
+    if ref.host is not None:
+        out.append(f"host {ref.host}" + (": interior default" if ref.fallback else ""))
     return out
 
 
@@ -119,6 +122,8 @@ def ref_record(ref: ModelRef) -> dict[str, Any]:
         "declared": declared,
         "directories": list(ref.slot.directories) if ref.slot is not None else [],
         "enabled": ref.enabled,
+        "fallback": ref.fallback,
+        "host": ref.host,
         "input": ref.input,
         "key": ref.key,
         "line": ref.line,

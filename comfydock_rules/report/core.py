@@ -17,6 +17,7 @@ from comfydock_rules.model import (
     STATUSES,
     Flag,
     GateWord,
+    ModelRef,
     Resolution,
     reference_sort_key,
 )
@@ -181,10 +182,21 @@ def suggestion(res: Resolution) -> str:
     return "; ".join(parts)
 
 
+def node_text(ref: ModelRef) -> str:
+    """`CheckpointLoaderSimple #12:3`, and for a widget promoted to a subgraph node, where its
+    value is set: `..., set on subgraph node #12` or `..., interior default of subgraph node
+    #12` (that node stores no value of its own)."""
+    text = f"{ref.node_type} #{ref.node_id}"
+    if ref.host is not None:
+        how = "interior default of" if ref.fallback else "set on"
+        text += f", {how} subgraph node #{ref.host}"
+    return text
+
+
 def problem_message(res: Resolution) -> str:
     """One line for annotations (GitHub, SARIF): value, node, status, flags and what to do."""
     ref = res.ref
-    text = f"{ref.value} ({ref.node_type} #{ref.node_id}) is {res.status}"
+    text = f"{ref.value} ({node_text(ref)}) is {res.status}"
     if res.flags:
         text += " [" + ", ".join(sorted(res.flags)) + "]"
     hint = suggestion(res)

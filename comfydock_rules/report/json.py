@@ -51,6 +51,8 @@ def reference_dict(res: Resolution, fail_on: tuple[str, ...]) -> dict[str, Any]:
         "value": ref.value,
         "line": ref.line,
         "mode": ref.mode,
+        "host": ref.host,
+        "fallback": ref.fallback,
         "status": res.status,
         "method": res.method,
         "score": round_score(res.score),

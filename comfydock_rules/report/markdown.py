@@ -65,7 +65,12 @@ def _where(res: Resolution) -> str:
 
 
 def _node(res: Resolution) -> str:
-    return f"{escape(res.ref.node_type)} \\#{escape(res.ref.node_id)}"
+    ref = res.ref
+    text = f"{escape(ref.node_type)} \\#{escape(ref.node_id)}"
+    if ref.host is not None:
+        how = "interior default of" if ref.fallback else "set on"
+        text += f", {how} subgraph node \\#{escape(ref.host)}"
+    return text
 
 
 def _score(score: float | None) -> str:

@@ -13,6 +13,7 @@ from comfydock_rules.report.core import (
     gate_line,
     is_gated,
     is_problem,
+    node_text,
     status_counts_line,
     suggestion,
 )
@@ -30,7 +31,7 @@ def problem_line(res: Resolution, gated: bool) -> str:
     notes: list[str] = sorted(res.flags)
     if not gated:
         notes.append("not gated")
-    node = f"{ref.node_type} #{ref.node_id}"
+    node = node_text(ref)
     if notes:
         node += "; " + ", ".join(notes)
     line = f"{where}: {res.status}: {ref.value} ({node})"

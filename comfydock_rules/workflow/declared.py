@@ -10,6 +10,7 @@ frontend, which collects node entries first and keeps the first entry per name a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from comfydock_rules.model import DeclaredModel, Slot
@@ -54,8 +55,9 @@ def workflow_declared(doc: dict[str, Any]) -> dict[str, tuple[DeclaredModel, ...
     return out
 
 
-def pick(value: str, own: dict[str, DeclaredModel],
-         workflow: dict[str, tuple[DeclaredModel, ...]], slot: Slot | None) -> DeclaredModel | None:
+def pick(value: str, own: Mapping[str, DeclaredModel],
+         workflow: Mapping[str, tuple[DeclaredModel, ...]],
+         slot: Slot | None) -> DeclaredModel | None:
     """The node's entry for `value`, else the top-level one: the first whose directory the slot
     loads from, else the first that names no other directory, else none (an entry for another
     folder describes another file of the same name)."""

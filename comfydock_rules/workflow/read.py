@@ -4,12 +4,14 @@ Node ids: a node inside a subgraph gets the path of instance ids from the root g
 ':' (`12:7:3` = node 3 of the subgraph instantiated by node 7 of the subgraph instantiated by
 root node 12). A node inside a legacy group node gets `<group node id>:<index in the group
 definition>`, the id ComfyUI gives it when it expands the group for execution. Subgraph
-definitions that no node instantiates are not read: ComfyUI never loads their models.
+definitions that no node instantiates are not read: ComfyUI never loads their models. A widget
+promoted to a subgraph node takes the value that node stores for the instance
+(workflow/promoted.py); the subgraph node itself yields no reference.
 
 A node type without a rule yields a `no_rule` reference (slot None) for a widget value that
 looks like a model file name: a string ending in a model extension, on one line, at most 255
 characters, without characters Windows forbids in file names and without ", " or ". " (prose in
-a prompt such as "use lora.safetensors, then..." is not a file name). Subgraph wrappers, group
+a prompt such as "use lora.safetensors, then..." is not a file name). Subgraph nodes, group
 node instances and the rules' `text_nodes` (node types that only hold or pass on text:
 PrimitiveNode, Note, prompts, ...) never yield `no_rule` references: their values are copies or
 prose.
@@ -17,31 +19,25 @@ prose.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from comfydock_rules.errors import WorkflowReadError
-from comfydock_rules.extensions import has_model_extension
 from comfydock_rules.limits import MAX_EXPANDED_NODES, MAX_WORKFLOW_BYTES, Refused, read_regular
 from comfydock_rules.model import DeclaredModel, ModelRef, RuleSet, Slot, reference_sort_key
 from comfydock_rules.printable import printable
 from comfydock_rules.workflow import images
 from comfydock_rules.workflow.declared import node_declared, pick, workflow_declared
 from comfydock_rules.workflow.decode import NodeLines, decode_text, parse_json
+from comfydock_rules.workflow.promoted import Promoter, Promotion, Promotions
+from comfydock_rules.workflow.widgets import Found, api_values, looks_like_model_file, ui_values
+
+__all__ = ["looks_like_model_file", "read_text", "read_workflow", "refs_from_document"]
 
 MAX_SUBGRAPH_DEPTH = 64
-_NOT_IN_FILE_NAMES = frozenset('<>"|?*\n\r\t')
 _GROUP_PREFIXES = ("workflow/", "workflow>")
-
-
-def looks_like_model_file(value: str) -> bool:
-    """The `no_rule` test for a value of a node type the rules do not cover."""
-    if len(value) > 255 or not has_model_extension(value):
-        return False
-    if any(ch in _NOT_IN_FILE_NAMES for ch in value):
-        return False
-    return ", " not in value and ". " not in value
 
 
 def read_workflow(path: Path, display: str, rules: RuleSet) -> tuple[ModelRef, ...]:
@@ -120,14 +116,6 @@ def _is_api(doc: Mapping[str, Any]) -> bool:
     return any(isinstance(v, dict) and isinstance(v.get("class_type"), str) for v in doc.values())
 
 
-def _unknown(node_type: str, slots: tuple[Slot, ...], rules: RuleSet) -> bool:
-    """No rule covers this node type. A rule whose slots are all `skip` covers it (its slots
-    are left out of the RuleSet): its values are not model files under the models root."""
-    if slots or node_type in rules.text_nodes or node_type in rules.nodes:
-        return False
-    return not any(pattern.search(node_type) for pattern, _ in rules.patterns)
-
-
 def _ignored(value: str, slot: Slot | None, rules: RuleSet) -> bool:
     """The rules' `ignore` values and patterns (a pattern must match the whole value)."""
     if value in rules.ignore_values or any(p.fullmatch(value) for p in rules.ignore_patterns):
@@ -136,50 +124,44 @@ def _ignored(value: str, slot: Slot | None, rules: RuleSet) -> bool:
         value in slot.ignore_values or any(p.fullmatch(value) for p in slot.ignore_patterns))
 
 
-def _dict_entries(
-    values: Iterator[tuple[int | None, str | None, Any]], key: str
-) -> Iterator[tuple[int | None, str | None, str, bool]]:
-    for index, name, value in values:
-        if isinstance(value, dict) and isinstance(value.get(key), str):
-            yield index, name, value[key], value.get("on") is not False
-
-
 def _read_api(doc: Mapping[str, Any], display: str, rules: RuleSet) -> list[ModelRef]:
     refs: list[ModelRef] = []
     for node_id, node in doc.items():
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
             continue
-        node_type: str = node["class_type"]
         inputs = node.get("inputs")
         if not isinstance(inputs, dict):
             continue
-        slots = rules.slots_for(node_type)
-        found: list[tuple[str, str, Slot | None, str | None, bool]] = []
-        for slot in slots:
-            if slot.dict_key is not None:
-                items: Iterator[tuple[int | None, str | None, Any]] = (
-                    (None, str(n), v) for n, v in inputs.items()
-                )
-                for _, name, value, enabled in _dict_entries(items, slot.dict_key):
-                    found.append((str(name), value, slot, slot.dict_key, enabled))
-            elif slot.input is not None:
-                given = inputs.get(slot.input)
-                if isinstance(given, str):  # a link is [node, slot]: not a value
-                    found.append((slot.input, given, slot, None, True))
-        if _unknown(node_type, slots, rules):
-            for name, value in inputs.items():
-                if isinstance(value, str) and looks_like_model_file(value):
-                    found.append((str(name), value, None, None, True))
-        seen: set[tuple[str, str | None]] = set()
-        for name, value, found_slot, key, enabled in found:
-            if _ignored(value, found_slot, rules) or (name, key) in seen:
-                continue
-            seen.add((name, key))
-            refs.append(ModelRef(
-                workflow=display, node_id=str(node_id), node_type=node_type,
-                widget_index=None, input=name, value=value, key=key, enabled=enabled,
-                slot=found_slot,
-            ))
+        found = api_values(inputs, node["class_type"], rules)
+        refs.extend(make_refs(found, rules, workflow=display, node_id=str(node_id),
+                              node_type=node["class_type"]))
+    return refs
+
+
+def make_refs(found: list[Found], rules: RuleSet, *, workflow: str, node_id: str,
+              node_type: str, mode: int = 0, line: int | None = None,
+              own: Mapping[str, DeclaredModel] | None = None,
+              declared: Mapping[str, tuple[DeclaredModel, ...]] | None = None,
+              ) -> list[ModelRef]:
+    """ModelRefs for the values found on one node: ignored values left out, each widget (and
+    object field) once."""
+    refs: list[ModelRef] = []
+    seen: set[tuple[int | None, str | None, str | None]] = set()
+    for item in found:
+        if _ignored(item.value, item.slot, rules) or (item.widget, item.name, item.key) in seen:
+            continue
+        seen.add((item.widget, item.name, item.key))
+        promotion = item.promotion
+        where = line
+        if promotion is not None and promotion.has_value and promotion.line is not None:
+            where = promotion.line  # the value is written on the subgraph node
+        refs.append(ModelRef(
+            workflow=workflow, node_id=node_id, node_type=node_type, widget_index=item.widget,
+            input=item.name, value=item.value, mode=mode, enabled=item.enabled, line=where,
+            key=item.key, declared=pick(item.value, own or {}, declared or {}, item.slot),
+            slot=item.slot, host=promotion.host if promotion is not None else None,
+            fallback=promotion is not None and (promotion.fallback or not promotion.has_value),
+        ))
     return refs
 
 
@@ -197,12 +179,15 @@ class _UiReader:
         self.expanded = 0
         """Nodes visited so far, over every subgraph and group node instance (`expand`)."""
         self.subgraphs: dict[str, list[Any]] = {}
+        by_id: dict[str, dict[str, Any]] = {}
         definitions = doc.get("definitions")
         subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
         for definition in subgraphs if isinstance(subgraphs, list) else ():
             if isinstance(definition, dict) and isinstance(definition.get("id"), str):
                 nodes = definition.get("nodes")
                 self.subgraphs[definition["id"]] = nodes if isinstance(nodes, list) else []
+                by_id[definition["id"]] = definition
+        self.promoter = Promoter(by_id)
         extra = doc.get("extra")
         groups = extra.get("groupNodes") if isinstance(extra, dict) else None
         self.groups: dict[str, list[Any]] = {}
@@ -212,7 +197,7 @@ class _UiReader:
                     self.groups[name] = group["nodes"]
 
     def read(self) -> list[ModelRef]:
-        self._graph(self.doc["nodes"], "", 0, ())
+        self._graph(self.doc["nodes"], "", 0, (), {})
         return self.refs
 
     def expand(self, count: int, nodes: list[Any], index: int, path: str) -> None:
@@ -240,7 +225,8 @@ class _UiReader:
         return self._line(nodes, index)
 
     def _graph(self, nodes: list[Any], prefix: str, outer_mode: int,
-               stack: tuple[str, ...], instance: tuple[list[Any], int] | None = None) -> None:
+               stack: tuple[str, ...], promotions: Promotions,
+               instance: tuple[list[Any], int] | None = None) -> None:
         if instance is not None:
             self.expand(len(nodes), instance[0], instance[1], prefix.rstrip(":"))
         else:
@@ -271,13 +257,17 @@ class _UiReader:
                     raise WorkflowReadError(
                         f"subgraph {printable(node_type)} contains itself (node {printable(path)})",
                         self.display, self._where(nodes, index))
+                inner = self.promoter.inner(
+                    node, node_type, path, promotions,
+                    functools.partial(self._line, nodes, index))
                 self._graph(self.subgraphs[node_type], path + ":", effective,
-                            (*stack, node_type), (nodes, index))
+                            (*stack, node_type), inner, (nodes, index))
             elif node_type.startswith(_GROUP_PREFIXES) and node_type[9:] in self.groups:
                 self.expand(len(self.groups[node_type[9:]]), nodes, index, path)
                 self._group(node, self.groups[node_type[9:]], path, effective)
             else:
-                self._node(node, node_type, path, effective, nodes, index, None)
+                self._node(node, node_type, path, effective, nodes, index, None,
+                           promotions.get(str(node_id), {}))
 
     def _group(self, instance: dict[str, Any], inner: list[Any], path: str, mode: int) -> None:
         """A group node's widgets_values are its inner nodes' widgets_values, concatenated."""
@@ -296,58 +286,18 @@ class _UiReader:
             start += sizes[index]
             inner_mode = node.get("mode")
             effective = inner_mode if isinstance(inner_mode, int) and inner_mode else mode
-            self._node(node, node["type"], f"{path}:{index}", effective, inner, index, values)
+            self._node(node, node["type"], f"{path}:{index}", effective, inner, index, values,
+                       {})
 
     def _node(self, node: dict[str, Any], node_type: str, path: str, mode: int,
-              nodes: list[Any], index: int, values: list[Any] | None) -> None:
+              nodes: list[Any], index: int, values: list[Any] | None,
+              promotions: Mapping[str, Promotion]) -> None:
         widgets = values if values is not None else node.get("widgets_values")
         if not isinstance(widgets, (list, dict)) or not widgets:
             return
-        slots = self.rules.slots_for(node_type)
-        found: list[tuple[int | None, str | None, str, Slot | None, str | None, bool]] = []
-        if isinstance(widgets, list):
-            entries = list(enumerate(widgets))
-            for slot in slots:
-                if slot.dict_key is not None:
-                    items: Iterator[tuple[int | None, str | None, Any]] = (
-                        (i, None, v) for i, v in entries
-                    )
-                    for i, _, value, enabled in _dict_entries(items, slot.dict_key):
-                        found.append((i, slot.input, value, slot, slot.dict_key, enabled))
-                elif slot.widget is not None and 0 <= slot.widget < len(widgets):
-                    value = widgets[slot.widget]
-                    if isinstance(value, str):
-                        found.append((slot.widget, slot.input, value, slot, None, True))
-            if _unknown(node_type, slots, self.rules):
-                for i, value in entries:
-                    if isinstance(value, str) and looks_like_model_file(value):
-                        found.append((i, None, value, None, None, True))
-        else:
-            for slot in slots:
-                if slot.dict_key is not None:
-                    named: Iterator[tuple[int | None, str | None, Any]] = (
-                        (None, str(n), v) for n, v in widgets.items()
-                    )
-                    for _, name, value, enabled in _dict_entries(named, slot.dict_key):
-                        found.append((None, name, value, slot, slot.dict_key, enabled))
-                elif slot.input is not None and isinstance(widgets.get(slot.input), str):
-                    found.append((None, slot.input, widgets[slot.input], slot, None, True))
-            if _unknown(node_type, slots, self.rules):
-                for name, value in widgets.items():
-                    if isinstance(value, str) and looks_like_model_file(value):
-                        found.append((None, str(name), value, None, None, True))
-        seen: set[tuple[int | None, str | None, str | None]] = set()
-        declared: dict[str, DeclaredModel] | None = None
-        for widget_index, name, value, found_slot, key, enabled in found:
-            if _ignored(value, found_slot, self.rules) or (widget_index, name, key) in seen:
-                continue
-            seen.add((widget_index, name, key))
-            if declared is None:
-                declared = node_declared(node)
-            self.refs.append(ModelRef(
-                workflow=self.display, node_id=path, node_type=node_type,
-                widget_index=widget_index, input=name, value=value, mode=mode, enabled=enabled,
-                line=self._line(nodes, index), key=key,
-                declared=pick(value, declared, self.declared, found_slot),
-                slot=found_slot,
-            ))
+        found = ui_values(widgets, node_type, self.rules, promotions)
+        if found:
+            self.refs.extend(make_refs(
+                found, self.rules, workflow=self.display, node_id=path, node_type=node_type,
+                mode=mode, line=self._line(nodes, index), own=node_declared(node),
+                declared=self.declared))

@@ -56,6 +56,8 @@ def test_json_output_fields_and_determinism(run_process: RunCli, tmp_path: Path)
         },
         "directories": ["checkpoints"],
         "enabled": True,
+        "fallback": False,
+        "host": None,
         "input": "ckpt_name",
         "key": None,
         "line": 5,

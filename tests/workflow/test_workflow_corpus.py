@@ -229,3 +229,41 @@ def test_reader_raises_only_workflow_errors_on_mangled_corpus_files(
                 read_workflow(target, target.name, rules)
             assert "\n" not in str(info.value)
             assert info.value.line is not None
+
+
+def test_host_values_line_up_with_the_subgraph_inputs_that_reach_widgets(corpus: Path) -> None:
+    """Every host that stores values has one per definition input reaching a widget, and where
+    the frontend also wrote them by name (`widgets_values_named`), the names agree: the
+    positional reading of workflow/promoted.py is the frontend's."""
+    from comfydock_rules.workflow.promoted import Promoter
+
+    hosts = named = 0
+    for path in sorted((corpus / "workflows").rglob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
+            continue
+        definitions = {d["id"]: d for d in doc.get("definitions", {}).get("subgraphs", [])}
+        promoter = Promoter(definitions)
+        nodes = [*doc["nodes"], *(n for d in definitions.values() for n in d.get("nodes", []))]
+        for node in nodes:
+            values = node.get("widgets_values")
+            if node.get("type") not in definitions or not values:
+                continue
+            hosts += 1
+            inputs = promoter.inputs(node["type"])
+            assert len(inputs) == len(values), (path.name, node["id"])
+            by_name = node.get("widgets_values_named")
+            if isinstance(by_name, dict):
+                named += 1
+                for entry, value in zip(inputs, values, strict=True):
+                    assert by_name.get(entry.name, value) == value, (path.name, entry.name)
+    assert hosts >= 116 and named >= 48
+
+
+def test_promoted_model_values_in_the_corpus(corpus_refs: Refs) -> None:
+    """Hosts saved from 1.28 to 1.45 store nothing: their references fall back to the interior;
+    the others' come from the host."""
+    promoted = [r for refs in corpus_refs.values() for r in refs if r.host is not None]
+    fallback = [r for r in promoted if r.fallback]
+    assert len(promoted) > 300 and 100 < len(fallback) < len(promoted)
+    assert all(r.node_id.startswith(r.host + ":") for r in promoted if r.host is not None)
