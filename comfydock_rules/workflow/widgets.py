@@ -117,21 +117,6 @@ def _no_rule(values: Iterator[tuple[int | None, str | None, Any]],
 
 
 def api_values(inputs: dict[str, Any], node_type: str, rules: RuleSet) -> list[Found]:
-    """The values of an API-format node; links (`["4", 0]`) are not values."""
-    slots = rules.slots_for(node_type)
-    found: list[Found] = []
-    for slot in slots:
-        if slot.dict_key is not None:
-            items: Iterator[tuple[int | None, str | None, Any]] = (
-                (None, str(n), v) for n, v in inputs.items())
-            for _, name, value, enabled in _dict_entries(items, slot.dict_key):
-                found.append(Found(None, name, value, slot, slot.dict_key, enabled))
-        elif slot.input is not None:
-            given = inputs.get(slot.input)
-            if isinstance(given, str):
-                found.append(Found(None, slot.input, given, slot))
-    if unknown(node_type, slots, rules):
-        for name, value in inputs.items():
-            if isinstance(value, str) and looks_like_model_file(value):
-                found.append(Found(None, str(name), value, None))
-    return found
+    """The values of an API-format node, by input name as a UI node's object-shaped
+    `widgets_values`; links (`["4", 0]`) are not values."""
+    return ui_values(inputs, node_type, rules, {})
