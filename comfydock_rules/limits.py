@@ -23,6 +23,9 @@ MAX_JSON_ITEMS = 2_000_000
 """Values, keys and containers one workflow's JSON may parse into (at most ~75 bytes each)."""
 MAX_EXPANDED_NODES = 20_000
 """Nodes of one workflow after subgraph and group-node instances are expanded."""
+MAX_PROMOTIONS = 200_000
+"""Interior widgets shown on subgraph instances, summed over every instance of one workflow
+(each is worked out per instance; real workflows have a few hundred)."""
 MAX_NAME_CHARS = 255
 """A model file name (the last path segment): no common file system allows a longer one."""
 MAX_NODE_TYPE_CHARS = 256

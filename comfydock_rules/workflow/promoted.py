@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from comfydock_rules.limits import MAX_PROMOTIONS, Refused
+
 MAX_LEGACY_PREFIXES = 16
 """`6: 3: name` prefixes stripped from a legacy proxyWidgets name, at most."""
 _LEGACY_PREFIX = re.compile(r"\s*\d{1,12}\s*:\s*(.+)", re.S)
@@ -126,6 +128,9 @@ class Promoter:
     def __init__(self, definitions: Mapping[str, dict[str, Any]]) -> None:
         self.definitions = definitions
         self._inputs: dict[str, tuple[_Input, ...]] = {}
+        self._proxies: dict[int, list[tuple[str, str]]] = {}
+        self.made = 0
+        """Promotions worked out so far, over every instance (bounded by MAX_PROMOTIONS)."""
 
     def inputs(self, definition_id: str, visiting: frozenset[str] = frozenset()
                ) -> tuple[_Input, ...]:
@@ -179,7 +184,8 @@ class Promoter:
     def inner(self, host: dict[str, Any], definition_id: str, path: str, outer: Promotions,
               line: Callable[[], int | None]) -> dict[str, dict[str, Promotion]]:
         """Promotions for the nodes inside one instance: `host` at `path`, itself shown on
-        outer hosts as `outer` says. `line()` gives the host's line when a value is taken."""
+        outer hosts as `outer` says. `line()` gives the host's line when a value is taken.
+        Refused past MAX_PROMOTIONS over the whole workflow."""
         from_outer_by_name = outer.get(str(host.get("id")), {})
         values = host.get("widgets_values")
         own: list[Any] = values if isinstance(values, list) else []
@@ -199,10 +205,17 @@ class Promoter:
                 promotion = Promotion(shown_on)
             for node_id, name in entry.targets:
                 out.setdefault(node_id, {}).setdefault(name, promotion)
-        for node_id, name in proxy_entries(host):
+        proxies = self._proxies.get(id(host))
+        if proxies is None:  # the same host dict serves every instance of its graph
+            proxies = self._proxies[id(host)] = proxy_entries(host)
+        for node_id, name in proxies:
             from_outer = from_outer_by_name.get(name)
             out.setdefault(node_id, {}).setdefault(
                 name, from_outer if from_outer is not None else Promotion(path))
+        self.made += sum(len(widgets) for widgets in out.values())
+        if self.made > MAX_PROMOTIONS:
+            raise Refused(f"the subgraph instances show more than {MAX_PROMOTIONS:,} promoted "
+                          "widgets")
         return out
 
 

@@ -257,9 +257,15 @@ class _UiReader:
                     raise WorkflowReadError(
                         f"subgraph {printable(node_type)} contains itself (node {printable(path)})",
                         self.display, self._where(nodes, index))
-                inner = self.promoter.inner(
-                    node, node_type, path, promotions,
-                    functools.partial(self._line, nodes, index))
+                try:
+                    inner = self.promoter.inner(
+                        node, node_type, path, promotions,
+                        functools.partial(self._line, nodes, index))
+                except Refused as exc:
+                    raise WorkflowReadError(
+                        f"{exc} (at node {printable(path)}); not read", self.display,
+                        self._where(nodes, index),
+                        hint="docs/security.md lists the bounds") from None
                 self._graph(self.subgraphs[node_type], path + ":", effective,
                             (*stack, node_type), inner, (nodes, index))
             elif node_type.startswith(_GROUP_PREFIXES) and node_type[9:] in self.groups:

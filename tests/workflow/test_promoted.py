@@ -154,3 +154,29 @@ def test_nodes_that_are_not_promoted_carry_no_host() -> None:
     refs = read(REAL / "sd3.5_large_depth.json")
     plain = [r for r in refs if ":" not in r.node_id]
     assert plain and all(r.host is None and not r.fallback for r in plain)
+
+
+def test_promoted_widgets_are_bounded_over_all_instances() -> None:
+    """A subgraph showing 1,000 widgets, instantiated 300 times: 300,000 promotions, over
+    MAX_PROMOTIONS, although only 600 nodes are expanded. Refused with the host's line."""
+    from comfydock_rules.errors import WorkflowReadError
+    from comfydock_rules.limits import MAX_EXPANDED_NODES, MAX_PROMOTIONS
+
+    widgets = 1000
+    inputs = [{"name": f"w{i}", "type": "INT", "linkIds": [i]} for i in range(widgets)]
+    links = [{"id": i, "origin_id": -10, "origin_slot": i, "target_id": 1, "target_slot": i,
+              "type": "INT"} for i in range(widgets)]
+    inner = {"id": 1, "type": "Wide", "widgets_values": [0] * widgets,
+             "inputs": [{"name": f"w{i}", "widget": {"name": f"w{i}"}, "link": i}
+                        for i in range(widgets)]}
+    definition = {"id": "wide", "inputs": inputs, "links": links, "nodes": [inner]}
+    hosts = [{"id": n, "type": "wide", "widgets_values": []} for n in range(1, 301)]
+    doc = {"nodes": hosts, "definitions": {"subgraphs": [definition]}}
+    assert 300 * widgets > MAX_PROMOTIONS and 300 * 2 < MAX_EXPANDED_NODES
+    text = json.dumps(doc, indent=1)
+    try:
+        read_text(text, "wide.json", load_ruleset())
+    except WorkflowReadError as exc:
+        assert "promoted widgets" in exc.message and exc.line is not None
+    else:
+        raise AssertionError("300,000 promotions were worked out")
