@@ -23,6 +23,12 @@ FIXTURES = TESTS / "fixtures"
 EXAMPLES = REPO / "examples"
 CORPUS = Path(os.environ.get("COMFYDOCK_RULES_CORPUS", REPO.parent / "shared" / "corpus"))
 VECTORS = CORPUS.parent / "vectors"
+SARIF_SCHEMA = Path(os.environ.get("COMFYDOCK_RULES_SARIF_SCHEMA",
+                                   CORPUS.parent / "sarif-schema-2.1.0.json"))
+SARIF_SCHEMA_SHA256 = "c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+"""The OASIS SARIF 2.1.0 schema (errata 01, sarif-2.1/schema/sarif-schema-2.1.0.json of
+oasis-tcs/sarif-spec). Not in this repository: it comes under the OASIS IPR Policy, not an
+open-source licence, so the tests read it from where it is kept and skip without it."""
 
 
 def make_models(root: Path, *relative: str) -> Path:
@@ -242,6 +248,22 @@ def corpus() -> Path:
     if not (CORPUS / "truth.jsonl").is_file():
         pytest.skip(f"the shared corpus is not at {CORPUS} (set COMFYDOCK_RULES_CORPUS)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def sarif_schema() -> dict[str, object]:
+    """The official SARIF 2.1.0 JSON schema, checked to be that file byte for byte."""
+    import hashlib
+    import json
+
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"the official SARIF 2.1.0 schema is not at {SARIF_SCHEMA} "
+                    "(set COMFYDOCK_RULES_SARIF_SCHEMA)")
+    data = SARIF_SCHEMA.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == SARIF_SCHEMA_SHA256, (
+        f"{SARIF_SCHEMA} is not the OASIS SARIF 2.1.0 (errata 01) schema")
+    schema: dict[str, object] = json.loads(data)
+    return schema
 
 
 @pytest.fixture(scope="session")

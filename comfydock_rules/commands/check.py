@@ -16,7 +16,7 @@ from comfydock_rules.commands.output import STDOUT
 from comfydock_rules.commands.source import add_index_arguments
 from comfydock_rules.commands.streams import err
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.report.formats import FORMATS
+from comfydock_rules.report.formats import FORMATS, GITHUB_ANNOTATIONS_PER_LEVEL
 
 if TYPE_CHECKING:
     from comfydock_rules.config import Config
@@ -64,6 +64,16 @@ class _Report(argparse.Action):
         namespace.report_events = events
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "check",
@@ -98,6 +108,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true",
         help="text: print only what fails the gate; nothing when it passes",
+    )
+    parser.add_argument(
+        "--max-annotations", type=_count, default=GITHUB_ANNOTATIONS_PER_LEVEL, metavar="N",
+        help="github: annotations per level (error, warning, notice), errors first; a notice "
+        f"counts the rest (default: {GITHUB_ANNOTATIONS_PER_LEVEL}, what GitHub shows per step)",
     )
     _add_pyproject_arguments(parser)
     parser.set_defaults(run=run, report_events=None)
@@ -200,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
     from comfydock_rules.commands.output import emit
     from comfydock_rules.config import load_config
     from comfydock_rules.report.core import build_report, exit_code, parse_fail_on
-    from comfydock_rules.report.formats import RenderOptions, render
+    from comfydock_rules.report.formats import RenderOptions, rendered
 
     targets = report_targets(args.report_events)
     fail_on_flag = parse_fail_on(args.fail_on) if args.fail_on is not None else None
@@ -241,9 +256,12 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(
         resolutions, (display for _, display in workflows), errors, fail_on=fail_on
     )
-    render_options = RenderOptions(quiet=args.quiet)
+    render_options = RenderOptions(quiet=args.quiet, max_annotations=args.max_annotations)
     for name, out in targets:
-        emit(out, render(name, report, render_options), "the report")
+        output = rendered(name, report, render_options)
+        emit(out, output.text, "the report")
+        for warning in output.warnings:
+            err(f"comfydock-rules: warning: {warning}")
 
     code = exit_code(report)
     outcome = persist.apply(pins_options, state, resolutions)

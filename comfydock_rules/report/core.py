@@ -166,7 +166,16 @@ def suggestion(res: Resolution) -> str:
             return "the recorded pin's file is gone; re-pin with --fix"
         return ""
     parts: list[str] = []
-    if res.candidates:
+    if res.status == "ambiguous" and len(res.candidates) == 1:
+        # One candidate is not a tie: say why it was not picked.
+        cand = res.candidates[0]
+        text = f"candidate: {cand.file.path_in_directory} ({_score_text(cand.score)})"
+        why = _not_picked(res)
+        detail = cand.reason.split("; ", 1)[1] if "; " in cand.reason else ""
+        if detail and detail not in why:
+            why = f"{why} ({detail})" if why else detail
+        parts.append(f"{text}, not picked: {why}" if why else text)
+    elif res.candidates:
         shown = ", ".join(
             f"{cand.file.path_in_directory} ({_score_text(cand.score)})"
             for cand in res.candidates[:3]
@@ -193,6 +202,14 @@ def node_text(ref: ModelRef) -> str:
     return text
 
 
+def _not_picked(res: Resolution) -> str:
+    """The engine's reason for not picking (its first message), without the file it names."""
+    for message in res.messages:
+        if " not picked: " in message:
+            return message.split(" not picked: ", 1)[1]
+    return res.messages[0] if res.messages else ""
+
+
 def problem_message(res: Resolution) -> str:
     """One line for annotations (GitHub, SARIF): value, node, status, flags and what to do."""
     ref = res.ref
@@ -206,7 +223,8 @@ def problem_message(res: Resolution) -> str:
 
 
 def status_counts_line(report: Report) -> str:
-    """`12 references in 3 workflows: 8 exact, 1 fuzzy, 1 ambiguous, 2 missing (1 bypassed)`."""
+    """`12 references in 3 workflows: 8 exact, 1 fuzzy, 1 ambiguous, 2 missing; of all 12: 1
+    bypassed`."""
     counts = summary(report)
     refs = counts["references"]
     wfs = counts["workflows"]
@@ -216,7 +234,8 @@ def status_counts_line(report: Report) -> str:
     )
     extra = [f"{counts[flag]} {flag}" for flag in FLAGS if counts[flag]]
     if extra:
-        text += " (" + ", ".join(extra) + ")"
+        # Flags cut across statuses: '3 missing (1 bypassed)' would read as 1 of the 3.
+        text += f"; of all {refs}: " + ", ".join(extra)
     if report.errors:
         text += f"; {len(report.errors)} unreadable"
     return text

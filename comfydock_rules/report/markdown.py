@@ -86,7 +86,9 @@ def _what_to_do(res: Resolution) -> str:
             f"{_score(res.score)})"
         )
     elif res.candidates:
-        label = "candidates" if res.status == "ambiguous" else "closest"
+        label = "closest"
+        if res.status == "ambiguous":
+            label = "candidate" if len(res.candidates) == 1 else "candidates"
         parts.append(
             f"{label}: "
             + "; ".join(

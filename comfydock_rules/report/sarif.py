@@ -1,11 +1,15 @@
 """SARIF 2.1.0 for GitHub code scanning: one result per problem reference, stable rule ids.
 
-Rule ids never change meaning (CDR001 is always a missing model), so code scanning can track an
-alert across runs; `partialFingerprints` identify a reference by workflow, node, widget and value.
+Rule ids never change meaning (CDR001 is always a missing model, report/kinds.py), so code
+scanning can track an alert across runs; `partialFingerprints` identify a reference by workflow,
+node, widget and value. A run stays within code scanning's limits (RenderOptions: results per
+run, gzip-compressed size): past them, errors are kept first, then warnings, then notes, the run's
+`properties` count what was left out, and a warning says so on stderr.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from typing import Any
@@ -15,50 +19,13 @@ from comfydock_rules import __version__
 from comfydock_rules.model import Resolution
 from comfydock_rules.printable import inert_json
 from comfydock_rules.report.core import Report, is_problem, problem_message, repo_path, severity
-from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
+from comfydock_rules.report.formats import DEFAULT_OPTIONS, Rendered, RenderOptions
+from comfydock_rules.report.kinds import KIND_INDEX, KINDS, UNREADABLE, kind_key
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
-# (id, name, status or flag, short description, help)
-RULES: tuple[tuple[str, str, str, str, str], ...] = (
-    ("CDR000", "unreadable-workflow", "unreadable",
-     "A workflow file could not be read",
-     "The file is not valid workflow JSON (or an image without an embedded workflow). "
-     "Fix or remove the file."),
-    ("CDR001", "missing-model", "missing",
-     "A model reference matches no local model file",
-     "No file in the index resolves this reference. Download the model (the workflow may "
-     "declare a URL) into the directory named, or point the reference at a file you have."),
-    ("CDR002", "ambiguous-model", "ambiguous",
-     "A model reference has several candidates and none may be picked automatically",
-     "Candidates exist, but they tie, differ in a protected token (precision, version, size, "
-     "variant), or the policy forbids an automatic pick. Pick one and record it as a pin."),
-    ("CDR003", "fuzzy-model", "fuzzy",
-     "A model reference resolves only by hash, file name or similarity",
-     "ComfyUI would not load the reference as written; the engine picked a file by its policy. "
-     "Update the workflow, or record the pick as a pin."),
-    ("CDR004", "stale-pin", "stale_pin",
-     "A recorded pin names a file that is no longer present",
-     "The hash recorded in pyproject.toml is not in the index any more. Re-pin with --fix."),
-    ("CDR005", "wrong-directory", "wrong_directory",
-     "The model file exists only in a directory this node does not load from",
-     "Move the file into one of the node's directories, or fix the rule's directories."),
-    ("CDR006", "no-rule", "no_rule",
-     "A node without a rule has a widget value that looks like a model file",
-     "Add a rule for this node type so that its references are checked."),
-)
-_RULE_INDEX = {rule[2]: index for index, rule in enumerate(RULES)}
 _LEVELS = {"error": "error", "warning": "warning", "note": "note"}
-
-
-def rule_key(res: Resolution) -> str:
-    """The status, or for an exact reference the first problem flag."""
-    if res.status != "exact":
-        return res.status
-    for flag in ("stale_pin", "wrong_directory", "no_rule"):
-        if flag in res.flags:
-            return flag
-    return res.status
+_PRIORITY = {"error": 0, "warning": 1, "note": 2}
 
 
 def _fingerprint(res: Resolution, uri: str) -> str:
@@ -90,8 +57,8 @@ def sarif_dict(report: Report) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for error in report.errors:
         results.append({
-            "ruleId": "CDR000",
-            "ruleIndex": 0,
+            "ruleId": UNREADABLE.id,
+            "ruleIndex": KIND_INDEX[UNREADABLE.key],
             "level": "error",
             "message": {"text": error.message},
             "locations": [_location(uri_of(error.workflow), error.line)],
@@ -99,11 +66,10 @@ def sarif_dict(report: Report) -> dict[str, Any]:
     for res in report.resolutions:
         if not is_problem(res):
             continue
-        key = rule_key(res)
-        index = _RULE_INDEX[key]
+        index = KIND_INDEX[kind_key(res)]
         uri = uri_of(res.ref.workflow)
         results.append({
-            "ruleId": RULES[index][0],
+            "ruleId": KINDS[index].id,
             "ruleIndex": index,
             "level": _LEVELS[severity(res, report.fail_on)],
             "message": {"text": problem_message(res)},
@@ -119,17 +85,18 @@ def sarif_dict(report: Report) -> dict[str, Any]:
         })
     rules = [
         {
-            "id": rule_id,
-            "name": name,
-            "shortDescription": {"text": short},
-            "fullDescription": {"text": short + "."},
-            "help": {"text": help_text},
+            "id": kind.id,
+            "name": kind.name,
+            "shortDescription": {"text": kind.short},
+            "fullDescription": {"text": kind.short + "."},
+            "help": {"text": kind.help},
             "defaultConfiguration": {
-                "level": "error" if key in report.fail_on or key == "unreadable" else "warning"
+                "level": "error" if kind.key in report.fail_on or kind is UNREADABLE
+                else "warning"
             },
             "properties": {"tags": ["comfyui", "models"]},
         }
-        for rule_id, name, key, short, help_text in RULES
+        for kind in KINDS
     ]
     return {
         "$schema": SARIF_SCHEMA,
@@ -151,6 +118,69 @@ def sarif_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def _dumps(doc: dict[str, Any]) -> str:
+    return inert_json(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+
+
+def _gzip_size_over(text: str, limit: int) -> int:
+    """0 when `text` fits in `limit` bytes gzip-compressed, else its compressed size."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return 0
+    # Level 6, the zlib default the upload-sarif action compresses with.
+    size = len(gzip.compress(data, compresslevel=6, mtime=0))
+    return size if size > limit else 0
+
+
+def _kept(results: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """The first `count` results by level (errors, warnings, notes), in report order."""
+    if count >= len(results):
+        return results
+    ranked = sorted(range(len(results)),
+                    key=lambda i: (_PRIORITY.get(results[i]["level"], 3), i))
+    return [results[i] for i in sorted(ranked[:count])]
+
+
+def _with_results(doc: dict[str, Any], kept: list[dict[str, Any]],
+                  left_out: int) -> dict[str, Any]:
+    """`doc` with its run's results replaced; the run's properties count what was left out."""
+    run = dict(doc["runs"][0], results=kept)
+    if left_out:
+        run["properties"] = {"comfydockRules": {
+            "omittedResults": left_out,
+            "reason": "GitHub code scanning limits; the JSON report has every reference",
+        }}
+    return dict(doc, runs=[run])
+
+
+def render_with_warnings(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> Rendered:
+    doc = sarif_dict(report)
+    results: list[dict[str, Any]] = doc["runs"][0]["results"]
+    count = min(len(results), max(options.sarif_max_results, 0))
+    while True:
+        kept = _kept(results, count)
+        text = _dumps(_with_results(doc, kept, len(results) - len(kept)))
+        size = _gzip_size_over(text, options.sarif_max_gzip_bytes)
+        if not size or not kept:
+            break
+        # Results are much alike in size: shrink in proportion, a little more than needed.
+        count = min(len(kept) - 1, int(len(kept) * options.sarif_max_gzip_bytes / size * 0.95))
+    left_out = len(results) - len(kept)
+    if not left_out:
+        return Rendered(text)
+    counts = {level: 0 for level in _PRIORITY}
+    for result in results:
+        counts[result["level"]] += 1
+    for result in kept:
+        counts[result["level"]] -= 1
+    detail = ", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in counts.items() if n)
+    return Rendered(text, (
+        f"sarif: {left_out} of {len(results)} results left out ({detail}) to stay within "
+        f"GitHub code scanning's limits ({options.sarif_max_results} results per run, "
+        f"{options.sarif_max_gzip_bytes} bytes gzip-compressed); errors are kept first, and "
+        "the JSON report has every reference",
+    ))
+
+
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
-    text = json.dumps(sarif_dict(report), indent=2, sort_keys=True, ensure_ascii=False)
-    return inert_json(text) + "\n"
+    return render_with_warnings(report, options).text

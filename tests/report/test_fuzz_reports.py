@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from comfydock_rules.report import json as report_json
 from comfydock_rules.report import markdown as report_markdown
 from comfydock_rules.report import sarif as report_sarif
 from comfydock_rules.report import text as report_text
-from comfydock_rules.report.core import ReadProblem, Report, build_report, is_problem
+from comfydock_rules.report.core import ReadProblem, Report, build_report, is_problem, severity
 
 EXAMPLES = 200
 _text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40)
@@ -88,8 +89,17 @@ def test_every_writer_on_any_strings(report: Report) -> None:
 
     github = report_github.render(report)
     lines = github.splitlines()
-    assert len(lines) == len(problems) + len(report.errors)
-    assert all(re.match(r"^::(error|warning|notice) file=[^:]*::", line) for line in lines)
+    annotations = [line for line in lines if re.match(r"^::(error|warning|notice) file=", line)]
+    plain = [line for line in lines if not line.startswith("::")]
+    assert len(plain) == 1 and plain[0].startswith("comfydock-rules: ")  # the summary
+    levels = Counter(severity(r, report.fail_on) for r in problems)
+    levels["error"] += len(report.errors)
+    shown = Counter(line[2:line.index(" ")] for line in annotations)
+    over = any(n > 10 for n in levels.values())
+    assert shown["error"] == min(levels["error"], 10)
+    assert shown["warning"] == min(levels["warning"], 10)
+    assert shown["notice"] == min(levels["note"], 9 if over else 10)
+    assert (len(lines) == len(annotations) + 2) == over  # the notice counting the rest
     assert all(ch.isprintable() for line in lines for ch in line)
 
     markdown = report_markdown.render(report)

@@ -111,14 +111,21 @@ def test_github_commands_escape_like_the_toolkit() -> None:
     assert report_github.escape_data("50% a\r\nb:c,d") == "50%25 a%0D%0Ab:c,d"
     assert report_github.escape_property("50% a\r\nb:c,d") == "50%25 a%0D%0Ab%3Ac%2Cd"
     lines = report_github.render(sample_report()).splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7  # six annotations, then the summary line
     pattern = re.compile(r"^::(error|warning|notice) file=[^,:]+(,line=\d+)?,title=[^,:]+::.+$")
-    for line in lines:
+    for line in lines[:-1]:
         assert pattern.match(line), line
         assert "\r" not in line
-    assert lines[0].startswith(
-        "::warning file=workflows/a b%2Cc%3Ad.json,line=12,title=comfydock-rules%3A fuzzy model::"
+    # errors (what fails the gate) first, then warnings, then notices
+    assert [line.split(" ", 1)[0] for line in lines[:-1]] == [
+        "::error", "::error", "::error", "::warning", "::warning", "::notice"]
+    assert lines[3].startswith(
+        "::warning file=workflows/a b%2Cc%3Ad.json,line=12,"
+        "title=comfydock-rules CDR003 fuzzy-model::"
     )
+    assert lines[-1] == ("comfydock-rules: 7 references in 2 workflows: 2 exact, 1 fuzzy, "
+                         "1 ambiguous, 3 missing; of all 7: 1 bypassed, 1 no_rule, 1 stale_pin; "
+                         "gate failed: 3 references (ambiguous,missing)")
     assert any(line.startswith("::error ") and "%0D%0A# [l]" in line for line in lines)
     assert any(line.startswith("::notice ") and "gone.safetensors" in line for line in lines)
 
