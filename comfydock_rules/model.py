@@ -13,7 +13,7 @@ from typing import Literal, get_args
 
 Status = Literal["exact", "fuzzy", "ambiguous", "missing"]
 Method = Literal["pinned", "path", "hash", "filename", "casefold", "similar"]
-Flag = Literal["bypassed", "no_rule", "stale_pin", "wrong_directory"]
+Flag = Literal["bypassed", "no_rule", "stale_pin", "wrong_directory", "not_as_written"]
 TokenClass = Literal["precision", "version", "size", "variant"]
 GateWord = Status | Flag
 """What `--fail-on` and the rules' `gate.fail_on` may name."""

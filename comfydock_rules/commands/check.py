@@ -31,9 +31,9 @@ temporary file), so a reader never sees half a report.
   comfydock-rules check wf/ --index models.json --format json --output r.json --format markdown
 
 gate: --fail-on takes a comma list of statuses (exact, fuzzy, ambiguous, missing) and flags
-(no_rule, stale_pin, wrong_directory, bypassed); default: the rules' gate, normally
-missing,ambiguous; 'none' never fails. References on bypassed or muted nodes are reported but
-never fail the gate unless 'bypassed' is in the list.
+(no_rule, stale_pin, wrong_directory, not_as_written, bypassed); default: the rules' gate,
+normally missing,ambiguous; 'none' never fails. References on bypassed or muted nodes are
+reported but never fail the gate unless 'bypassed' is in the list.
 
 settings: flags first, then [tool.comfydock-rules] in the nearest pyproject.toml (rules, index,
 models, db, extra_model_paths, fail_on), then defaults. Without --index or --models the

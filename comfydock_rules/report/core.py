@@ -22,7 +22,7 @@ from comfydock_rules.model import (
     reference_sort_key,
 )
 
-PROBLEM_FLAGS: tuple[Flag, ...] = ("no_rule", "stale_pin", "wrong_directory")
+PROBLEM_FLAGS: tuple[Flag, ...] = ("no_rule", "stale_pin", "wrong_directory", "not_as_written")
 """Flags that make an otherwise exact reference worth showing."""
 REPORT_VERSION = 1
 SCORE_DIGITS = 4
@@ -164,6 +164,8 @@ def suggestion(res: Resolution) -> str:
     if res.status == "exact":
         if "stale_pin" in res.flags:
             return "the recorded pin's file is gone; re-pin with --fix"
+        if "not_as_written" in res.flags and res.resolved is not None:
+            return not_as_written_hint(res)
         return ""
     parts: list[str] = []
     if res.status == "ambiguous" and len(res.candidates) == 1:
@@ -200,6 +202,23 @@ def node_text(ref: ModelRef) -> str:
         how = "interior default of" if ref.fallback else "set on"
         text += f", {how} subgraph node #{ref.host}"
     return text
+
+
+def not_as_written_hint(res: Resolution) -> str:
+    """What to do when a pin finds a file ComfyUI would not load under the value as written."""
+    assert res.resolved is not None
+    found = res.resolved
+    slot = res.ref.slot
+    directories = slot.directories if slot is not None else ()
+    if directories and found.directory not in directories:
+        place = f"{directories[0]}/{res.ref.lookup_value}"
+        return (f"the pin finds {found.relative_path}, outside the folders "
+                f"{res.ref.node_type} loads from: move or link it to {place}, or change the "
+                "rule's directories")
+    place = f"{found.directory}/{res.ref.lookup_value}"
+    return (f"the pin finds {found.relative_path}, which ComfyUI loads as "
+            f"{found.path_in_directory}: change the workflow's value to it, or link or move "
+            f"the file to {place}")
 
 
 def _not_picked(res: Resolution) -> str:

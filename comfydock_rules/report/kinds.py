@@ -48,11 +48,17 @@ KINDS: tuple[Kind, ...] = (
     Kind("CDR006", "no-rule", "no_rule",
          "A node without a rule has a widget value that looks like a model file",
          "Add a rule for this node type so that its references are checked."),
+    Kind("CDR007", "not-as-written", "not_as_written",
+         "A recorded pin finds a file ComfyUI would not load under the value as written",
+         "The pin in pyproject.toml finds the file (in a subfolder, under another name, or "
+         "outside the node's directories), but ComfyUI loads the value as written. Change the "
+         "workflow's value to the file's path, or link or move the file to where the value "
+         "points."),
 )
 KIND_INDEX: dict[str, int] = {kind.key: index for index, kind in enumerate(KINDS)}
 """Status or flag -> position in KINDS (SARIF's ruleIndex)."""
 UNREADABLE = KINDS[0]
-EXACT_FLAG_ORDER: tuple[str, ...] = ("stale_pin", "wrong_directory", "no_rule")
+EXACT_FLAG_ORDER: tuple[str, ...] = ("stale_pin", "wrong_directory", "not_as_written", "no_rule")
 """For an exact reference, the first of these flags names its kind."""
 
 

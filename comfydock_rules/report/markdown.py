@@ -16,6 +16,7 @@ from comfydock_rules.report.core import (
     gate_line,
     is_gated,
     is_problem,
+    not_as_written_hint,
     round_score,
     summary,
 )
@@ -107,6 +108,8 @@ def _what_to_do(res: Resolution) -> str:
         parts.append("recorded pin no longer present")
     if "wrong_directory" in res.flags:
         parts.append("file found only in a directory this node does not load from")
+    if "not_as_written" in res.flags and res.resolved is not None:
+        parts.append(escape(not_as_written_hint(res)))
     if "no_rule" in res.flags:
         parts.append("no rule for this node type")
     parts.extend(escape(message) for message in res.messages)

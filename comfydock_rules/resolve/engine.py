@@ -148,6 +148,9 @@ class Engine:
                 pick = min(hits, key=lambda f: (
                     not loadable(f), f.path_in_directory != value, *_prefer_key(f)))
                 where = "" if loadable(pick) else " (outside the directories this node loads from)"
+                if not loadable(pick) or pick.path_in_directory != value:
+                    # The pin finds the file; ComfyUI, given the value as written, would not.
+                    flags.add("not_as_written")
                 return _Outcome("exact", "pinned", 1.0, pick,
                                 (Candidate(pick, 1.0, f"recorded pin {pin}{where}"),),
                                 frozenset(flags))

@@ -226,7 +226,7 @@ def test_sarif_has_the_shape_code_scanning_requires(
     jsonschema.Draft202012Validator(SARIF_SUBSET).validate(data)
     run = data["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [rule["id"] for rule in rules] == [f"CDR00{i}" for i in range(7)]
+    assert [rule["id"] for rule in rules] == [f"CDR00{i}" for i in range(8)]
     ids = {rule["name"]: rule["id"] for rule in rules}
     assert ids["missing-model"] == "CDR001" and ids["ambiguous-model"] == "CDR002"
     results = run["results"]
