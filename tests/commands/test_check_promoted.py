@@ -29,4 +29,6 @@ def test_each_instance_is_checked_with_its_own_checkpoint(run_cli: RunCli,
     text = run_cli("check", NAME, "--models", "models", cwd=tmp_path).stdout.splitlines()
     assert text[0].startswith(
         f"{NAME}:274: ambiguous: hunyuan3d-dit-v2-mv_fp16.safetensors (ImageOnlyCheckpointLoader"
-        " #92:54, set on subgraph node #92) -> candidates: hunyuan3d-dit-v2_fp16.safetensors")
+        " #92:54, set on subgraph node #92) -> candidate: hunyuan3d-dit-v2_fp16.safetensors "
+        "(0.96), not picked: its name differs in a protected token class (differs in variant: "
+        "none vs mv)")
