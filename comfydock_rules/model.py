@@ -133,6 +133,13 @@ class Slot:
     """Values this slot accepts that are not files (VAELoader: `taesd`, `pixel_space`)."""
     source: str = ""
     """`file:line:column` where the slot was defined, for `rules explain` and messages."""
+
+    def loads(self, f: ModelFile) -> bool:
+        """Would ComfyUI list `f` for this slot: one of its directories, an accepted extension."""
+        from comfydock_rules.extensions import extension_of
+
+        return f.directory in self.directories and (
+            not self.extensions or extension_of(f.filename) in self.extensions)
     ignore_patterns: tuple[re.Pattern[str], ...] = ()
     """Values matching one of these whole (`fullmatch`) are not files either."""
     text: TextPattern | None = None

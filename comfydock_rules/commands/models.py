@@ -250,7 +250,7 @@ def _run_orphans(args: argparse.Namespace) -> int:
                 f"none of the {len(resolved.read.workflows)} workflow(s)")
     if result.held:
         text.append(f"{len(result.held)} file(s) left out: candidates of ambiguous references "
-                    "(choose one first)")
+                    "(pin one with 'comfydock-rules pin' first)")
     _emit(args, "models orphans", lambda: data, lambda: text)
     if unread:
         err(f"comfydock-rules: {len(unread)} workflow(s) could not be read; files "

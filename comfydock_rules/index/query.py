@@ -241,3 +241,24 @@ def orphans(entries: Sequence[IndexEntry], used: Iterable[str],
     unused = [e for e in entries if e.file.hash not in used_set]
     return Orphans(tuple(e for e in unused if e.file.hash not in held_set),
                    tuple(e for e in unused if e.file.hash in held_set), len(entries))
+
+
+def find_target(listing: Listing, target: str) -> tuple[IndexEntry, ...]:
+    """The entries `target` names: a path in the index (`loras/SDXL/x.safetensors`), a file on
+    disk under a models root (compared by real path), or a quick hash. Empty: none."""
+    import os
+    import re
+
+    text = target.strip()
+    rel = text.replace("\\", "/").strip("/")
+    by_path = [e for e in listing.entries if e.relative_path == rel]
+    if by_path:
+        return tuple(by_path)
+    if re.fullmatch(r"[0-9a-fA-F]{16}", text):
+        wanted = text.lower()
+        return tuple(e for e in listing.entries if e.file.hash.lower() == wanted)
+    if listing.database and os.path.isfile(text):
+        real = os.path.realpath(text)
+        return tuple(e for e in listing.entries
+                     if e.disk_path is not None and os.path.realpath(e.disk_path) == real)
+    return ()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from comfydock_rules.errors import ToolInputError
-from comfydock_rules.model import Resolution, node_path_key
+from comfydock_rules.model import ModelRef, Resolution, node_path_key
 from comfydock_rules.pyproject.pins import (
     PinnedNode,
     PyprojectPins,
@@ -84,7 +84,7 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     if text.isprintable() and "'" not in text and len(text) <= 200:
         return f"'{text}'"
     import json
@@ -113,9 +113,9 @@ def load_pins(options: PersistOptions, workflows: Sequence[tuple[Path, str]]) ->
     recorded = read_pins(path, display)
     for name in sorted(clashes):
         if acting or name in recorded.workflows:
-            files = " and ".join(_quote(d) for d in clashes[name])
+            files = " and ".join(quote(d) for d in clashes[name])
             raise ToolInputError(
-                f"workflows {files} would share the workflow name {_quote(name)}; "
+                f"workflows {files} would share the workflow name {quote(name)}; "
                 "pins are kept per name, so they would be merged",
                 path=display,
                 hint="rename one of the files, or check them in separate runs "
@@ -128,8 +128,8 @@ def load_pins(options: PersistOptions, workflows: Sequence[tuple[Path, str]]) ->
     return PinState(pins=pins, pyproject=path, display=display, recorded=recorded, names=names)
 
 
-def _pinned_node(resolution: Resolution) -> PinnedNode:
-    ref = resolution.ref
+def pinned_node(ref: ModelRef) -> PinnedNode:
+    """Where `ref` is used, as a pin's `nodes` entry records it."""
     return PinnedNode(
         node_id=ref.node_id,
         widget_idx=ref.widget_index,
@@ -138,7 +138,7 @@ def _pinned_node(resolution: Resolution) -> PinnedNode:
     )
 
 
-def _node_order(node: PinnedNode) -> tuple[object, ...]:
+def node_order(node: PinnedNode) -> tuple[object, ...]:
     return (
         node_path_key(node.node_id),
         -1 if node.widget_idx is None else node.widget_idx,
@@ -192,12 +192,12 @@ def plan_changes(
                 final[name].pop(reference, None)
                 counts["removed"] += 1
                 notes.append(
-                    f"{label}: removed the pin for {_quote(reference)} in workflow "
-                    f"{_quote(name)}: no reference in the workflow any more"
+                    f"{label}: removed the pin for {quote(reference)} in workflow "
+                    f"{quote(name)}: no reference in the workflow any more"
                 )
             else:
                 notes.append(
-                    f"{label}: pin for {_quote(reference)} in workflow {_quote(name)} names "
+                    f"{label}: pin for {quote(reference)} in workflow {quote(name)} names "
                     "no reference in the workflow any more (remove it with --prune)"
                 )
         by_value: dict[str, list[Resolution]] = {}
@@ -209,19 +209,19 @@ def plan_changes(
             hashes = sorted({r.resolved.hash for r in chosen if r.resolved is not None})
             if len(hashes) != 1:
                 notes.append(
-                    f"{label}: {_quote(reference)} in workflow {_quote(name)} resolves to "
+                    f"{label}: {quote(reference)} in workflow {quote(name)} resolves to "
                     f"{len(hashes)} different files in different nodes; not recorded"
                 )
                 continue
             digest = hashes[0]
-            nodes = tuple(sorted({_pinned_node(r) for r in chosen}, key=_node_order))
+            nodes = tuple(sorted({pinned_node(r.ref) for r in chosen}, key=node_order))
             old = pins.get(reference)
             if old is None:
                 counts["added"] += 1
             elif old.hash != digest:
                 counts["updated"] += 1
                 notes.append(
-                    f"{label}: pin for {_quote(reference)} in workflow {_quote(name)} "
+                    f"{label}: pin for {quote(reference)} in workflow {quote(name)} "
                     f"moved from {old.hash} (not in the index) to {digest}"
                 )
             elif old.nodes != nodes:
@@ -282,6 +282,14 @@ def apply(
         # Reading only: say which pins are not used, nothing else.
         return PersistOutcome(messages=tuple(n for n in notes if "--prune" in n))
 
+    return write_plan(options, state, plan, notes, counts)
+
+
+def write_plan(options: PersistOptions, state: PinState, plan: PatchPlan, notes: Sequence[str],
+               counts: Mapping[str, int]) -> PersistOutcome:
+    """Apply `plan` to the pyproject `state` read: the diff for --patch, the atomic write
+    otherwise (refused when the file changed since it was read). Used by `check` and `pin`."""
+    patch, write = options.patch, options.write
     from comfydock_rules.pyproject.patch import (
         atomic_write,
         diff_label,
@@ -329,14 +337,14 @@ def _verify(new: str, plan: PatchPlan, label: str) -> None:
         got = workflows.get(pin.workflow, {}).get(pin.reference)
         if got is None or got.hash != pin.hash or got.nodes != pin.nodes:
             raise ToolInputError(
-                f"internal error: the pin for {_quote(pin.reference)} does not read back; "
+                f"internal error: the pin for {quote(pin.reference)} does not read back; "
                 "the pyproject was not changed",
                 path=label, hint="please report this with the reference",
             )
     for removal in plan.removals:
         if removal.reference in workflows.get(removal.workflow, {}):
             raise ToolInputError(
-                f"internal error: the pin for {_quote(removal.reference)} was not removed",
+                f"internal error: the pin for {quote(removal.reference)} was not removed",
                 path=label, hint="please report this",
             )
     for model in plan.models:
