@@ -22,6 +22,7 @@ from comfydock_rules.report.core import (
     summary,
 )
 from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
+from comfydock_rules.report.workflows import WorkflowSummary, workflow_summaries
 
 
 def _file(file: ModelFile | None) -> dict[str, Any] | None:
@@ -67,6 +68,22 @@ def reference_dict(res: Resolution, fail_on: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+def _workflow(summary: WorkflowSummary) -> dict[str, Any]:
+    return {
+        "workflow": summary.workflow,
+        "readable": summary.readable,
+        "runnable": summary.runnable,
+        "references": summary.references,
+        **summary.counts,
+        "gate_failures": summary.gate_failures,
+        "blocking": [
+            {"node_id": res.ref.node_id, "node_type": res.ref.node_type, "value": res.ref.value,
+             "status": res.status, "line": res.ref.line}
+            for res in summary.blocking
+        ],
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     failures = gate_failures(report)
     return {
@@ -78,6 +95,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "passed": failures == 0 and not report.errors,
         },
         "workflows": list(report.workflows),
+        "workflow_summary": [_workflow(s) for s in workflow_summaries(report)],
         "errors": [
             {"workflow": e.workflow, "line": e.line, "column": e.column, "message": e.message}
             for e in report.errors

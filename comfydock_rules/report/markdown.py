@@ -21,6 +21,7 @@ from comfydock_rules.report.core import (
     summary,
 )
 from comfydock_rules.report.formats import DEFAULT_OPTIONS, RenderOptions
+from comfydock_rules.report.workflows import WorkflowSummary, failing_first, workflow_summaries
 
 _MARGIN = 4096
 _SPECIAL = frozenset("\\`*_{}[]()#|~!:$")
@@ -136,12 +137,43 @@ def _exact_row(res: Resolution) -> str:
     )
 
 
+MAX_BLOCKING_SHOWN = 5
+
+
+def _workflow_row(item: WorkflowSummary) -> str:
+    if not item.readable:
+        runs, what = "no", "could not be read"
+    else:
+        runs = "yes" if item.runnable else "no"
+        shown = [f"{res.status}: {escape(res.ref.value)} ({_node(res)})"
+                 for res in item.blocking[:MAX_BLOCKING_SHOWN]]
+        more = len(item.blocking) - len(shown)
+        what = "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+    gate = "fails" if item.gate_failures or not item.readable else "passes"
+    return f"| {escape(item.workflow)} | {runs} | {gate} | {what} |"
+
+
+def _workflow_rows(report: Report) -> tuple[list[str], list[str], list[str]]:
+    """The section's head, then the rows of workflows that cannot run or fail the gate, then
+    the others: failing workflows first."""
+    summaries = failing_first(workflow_summaries(report))
+    blocked = sum(1 for item in summaries if not item.runnable)
+    head = ["## Workflows", "",
+            f"{blocked} of {len(summaries)} workflow(s) cannot run with these files.", "",
+            "| workflow | runs | gate | what stands in the way |", "|---|---|---|---|"]
+    failing = [_workflow_row(i) for i in summaries if not i.runnable or i.gate_failures]
+    passing = [_workflow_row(i) for i in summaries if i.runnable and not i.gate_failures]
+    return head, failing, passing
+
+
 def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     limit = options.markdown_limit
     counts = summary(report)
-    head: list[str] = ["# comfydock-rules report", ""]
-    head.append(f"**{escape(gate_line(report))}**")
-    head.append("")
+    top: list[str] = ["# comfydock-rules report", ""]
+    top.append(f"**{escape(gate_line(report))}**")
+    top.append("")
+    wf_head, wf_failing, wf_passing = _workflow_rows(report)
+    head: list[str] = []
     head.append("| status | references |")
     head.append("|---|---:|")
     for status in STATUSES:
@@ -167,10 +199,20 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
     problem_rows = [_problem_row(res, report.fail_on) for res in problems]
     exact_rows = [_exact_row(res) for res in exact]
 
-    budget = limit - _MARGIN - _size(head) - _size(body)
-    kept_problems, cut_problems = _fit(problem_rows, budget)
+    budget = limit - _MARGIN - _size(top) - _size(wf_head) - _size(head) - _size(body)
+    # What a reviewer needs first is kept first: workflows that cannot run, the problems,
+    # then workflows that run, then the exact references.
+    kept_failing, cut_failing = _fit(wf_failing, budget)
+    budget -= _size(kept_failing)
+    kept_problems, cut_problems = _fit(problem_rows, budget) if not cut_failing else (
+        [], len(problem_rows))
     budget -= _size(kept_problems)
-    kept_exact, cut_exact = _fit(exact_rows, budget) if not cut_problems else ([], len(exact_rows))
+    kept_passing, cut_passing = _fit(wf_passing, budget) if not (
+        cut_failing or cut_problems) else ([], len(wf_passing))
+    budget -= _size(kept_passing)
+    kept_exact, cut_exact = _fit(exact_rows, budget) if not (
+        cut_failing or cut_problems or cut_passing) else ([], len(exact_rows))
+    top += wf_head + kept_failing + kept_passing + [""]
 
     if problems:
         body += ["## Problems", ""]
@@ -192,13 +234,17 @@ def render(report: Report, options: RenderOptions = DEFAULT_OPTIONS) -> str:
         body.append("</details>")
         body.append("")
     cut = cut_problems + cut_exact
-    if cut:
+    cut_workflows = cut_failing + cut_passing
+    if cut or cut_workflows:
+        rows = f"{cut} reference row(s)" if cut else ""
+        if cut_workflows:
+            rows += (" and " if rows else "") + f"{cut_workflows} workflow row(s)"
         body.append(
-            f"> **Report cut:** {cut} reference row(s) left out to stay under GitHub's "
+            f"> **Report cut:** {rows} left out to stay under GitHub's "
             f"{limit // 1024} KiB limit; the JSON report has every reference."
         )
         body.append("")
-    return "\n".join(head + body).rstrip("\n") + "\n"
+    return "\n".join(top + head + body).rstrip("\n") + "\n"
 
 
 def _size(lines: list[str]) -> int:
