@@ -10,7 +10,6 @@ fuzzy` accepts the fuzzy picks of a reviewed report, refusing what changed since
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,6 +184,7 @@ def _check_loadable(f: ModelFile, refs: list[ModelRef]) -> None:
 
 def _write(options: PersistOptions, resolved: Resolved, choices: list[Choice]) -> int:
     from comfydock_rules.commands.output import emit
+    from comfydock_rules.commands.streams import err, out_lines
     from comfydock_rules.pyproject.choose import plan_choices
     from comfydock_rules.pyproject.persist import write_plan
 
@@ -193,11 +193,8 @@ def _write(options: PersistOptions, resolved: Resolved, choices: list[Choice]) -
     if outcome.diff is not None and options.patch is not None:
         emit(options.patch, outcome.diff, "the patch")
     if options.patch is None:
-        from comfydock_rules.printable import printable
-
-        for choice in choices:
-            sys.stdout.write(f"{printable(choice.workflow)}: {printable(choice.reference)} -> "
-                             f"{printable(choice.file.relative_path)} ({choice.file.hash})\n")
+        out_lines(f"{choice.workflow}: {choice.reference} -> {choice.file.relative_path} "
+                  f"({choice.file.hash})" for choice in choices)
     for message in outcome.messages:
-        sys.stderr.write(f"{message}\n")
+        err(message)
     return 0
