@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from comfydock_rules import __version__
-from comfydock_rules.commands import check, index, models, pin, refs, rules
+from comfydock_rules.commands import check, index, link, models, pin, refs, rules
 from comfydock_rules.commands.streams import discard_stdout, err
 from comfydock_rules.errors import ToolInputError
 
 PROG = "comfydock-rules"
-COMMANDS: tuple[ModuleType, ...] = (check, refs, index, models, pin, rules)
+COMMANDS: tuple[ModuleType, ...] = (check, refs, index, models, pin, link, rules)
 """Every subcommand, in the order `--help` lists them."""
 
 

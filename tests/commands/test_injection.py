@@ -146,7 +146,7 @@ def test_markdown_shows_text_never_markup(run_cli: RunCli, setup: tuple[Path, Pa
     for line in out.splitlines():
         if line.startswith("|"):
             # Every table row keeps its column count: no payload pipe splits a cell.
-            header_cells = {6, 4, 3, 2}  # problems, workflows, counts, ...' tables
+            header_cells = {6, 4, 3, 2}  # the problems, workflows and counts tables
             assert len(_UNESCAPED_PIPE.findall(line)) - 1 in header_cells, line
         own_tags = ("<details>", "</details>", "<summary>", "</summary>", "<br>")
         for tag in own_tags:
